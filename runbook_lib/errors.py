@@ -1,0 +1,28 @@
+"""Typed errors. Every message says what was expected, what was found and what to do next."""
+
+from __future__ import annotations
+
+
+class RunbookError(Exception):
+    """Base class of every error the runbook raises on purpose."""
+
+
+class ParameterError(RunbookError, ValueError):
+    """A notebook or CLI parameter is unknown or invalid."""
+
+
+class LocalStackError(RunbookError):
+    """The embedded local AWS (MiniStack) could not be installed, started or reached."""
+
+
+class ProvisioningError(RunbookError):
+    """An AWS call made while building or tearing down the runbook's resources failed."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        #: The AWS error code when the cause was a botocore ClientError (e.g. "InvalidArgument").
+        self.code = code
+
+
+class ConfigError(RunbookError, ValueError):
+    """A distribution config or policy given to the model cannot be read."""
