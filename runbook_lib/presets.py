@@ -1,0 +1,101 @@
+"""Named settings for the ``/api/*`` behavior: the right one, and the ones people ship by mistake.
+
+Each preset is what a person would select in the console; the forwarding each one produces is
+AWS's documented behaviour (docs/aws-behaviour.md and the model in ``runbook_lib.model``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ParameterError
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+#: Name suffix of the custom cache policy a preset may create (prefixed with the stack name).
+CUSTOM_CACHE_POLICY_SUFFIX = "api-auth-and-query"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    summary: str
+    cache_policy_id: str | None = None
+    origin_request_policy_id: str | None = None
+    #: Legacy settings (ForwardedValues); a behavior has these *or* a cache policy.
+    forwarded_values: dict[str, Any] | None = None
+    #: True when the behavior uses the custom cache policy the runbook creates.
+    custom_cache_policy: bool = False
+    recommended: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def behavior_fields(self, custom_cache_policy_id: str | None = None) -> dict[str, Any]:
+        """The CacheBehavior fields this preset sets (policies, or legacy ForwardedValues + TTLs)."""
+        if self.forwarded_values is not None:
+            return {"ForwardedValues": self.forwarded_values, "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0}
+        policy_id = custom_cache_policy_id if self.custom_cache_policy else self.cache_policy_id
+        if not policy_id:
+            raise ParameterError(f"Preset {self.name!r} needs its custom cache policy created first.")
+        fields: dict[str, Any] = {"CachePolicyId": policy_id}
+        if self.origin_request_policy_id:
+            fields["OriginRequestPolicyId"] = self.origin_request_policy_id
+        return fields
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "recommended",
+            "CachingDisabled + AllViewerExceptHostHeader: every query string, header and cookie reaches "
+            "the API, and CloudFront sets Host to the API's own domain.",
+            cache_policy_id=CACHING_DISABLED,
+            origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST,
+            recommended=True,
+        ),
+        Preset(
+            "legacy-no-query",
+            "Legacy cache settings with query string forwarding off (QueryString=false): "
+            "?since=2020-01-01 never reaches the API.",
+            forwarded_values={
+                "QueryString": False,
+                "Cookies": {"Forward": "none"},
+                "Headers": {"Quantity": 0},
+                "QueryStringCacheKeys": {"Quantity": 0},
+            },
+        ),
+        Preset(
+            "caching-optimized",
+            "CachingOptimized alone (the console default): no query strings, no Authorization, "
+            "no custom headers or cookies reach the API, and responses are cached.",
+            cache_policy_id=CACHING_OPTIMIZED,
+        ),
+        Preset(
+            "allviewer",
+            "CachingDisabled + AllViewer: the viewer's Host header is forwarded too, and API Gateway "
+            "answers 403 to a Host that is not its own.",
+            cache_policy_id=CACHING_DISABLED,
+            origin_request_policy_id=ALL_VIEWER,
+        ),
+        Preset(
+            "custom-auth-in-key",
+            "A custom cache policy with Authorization and all query strings in the cache key "
+            "(MaxTTL 1, as in the well-known CDK snippet); nothing else is forwarded.",
+            custom_cache_policy=True,
+        ),
+    )
+}
+
+
+def get(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ParameterError(
+            f"preset={name!r} is not known. Valid choices: {', '.join(PRESETS)} "
+            "('recommended' is the right one for an API Gateway origin)."
+        ) from None

@@ -1,0 +1,113 @@
+"""Where the runbook runs: the embedded local AWS or a real account.
+
+Everything that differs between the two targets lives here, above all the address of the API
+Gateway origin, so the rest of the code is the same for both.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+
+from .errors import ParameterError
+
+TARGETS = ("local", "aws")
+#: Set by ``make lab`` / ``make report`` so notebooks find the running local AWS.
+ENDPOINT_ENV = "RUNBOOK_ENDPOINT_URL"
+_LOCAL_REGION = "us-east-1"
+
+
+@dataclass
+class Target:
+    """A target plus the boto3 session to reach it. Build it with :func:`connect`."""
+
+    name: str
+    region: str
+    endpoint_url: str | None = None
+    session: boto3.session.Session = field(repr=False, default_factory=boto3.session.Session)
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def api_origin(self, api_id: str, stage: str) -> dict[str, Any]:
+        """The CloudFront origin fields that reach stage ``stage`` of REST API ``api_id``.
+
+        On AWS: the execute-api domain with OriginPath ``/{stage}``, HTTPS only
+        (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html).
+        Locally MiniStack refuses ``*.execute-api.*.amazonaws.com`` origins and ``*.localhost`` names do
+        not resolve, so its path-style invocation URL is used instead (docs/deviations.md). Either way
+        CloudFront prefixes OriginPath to the full viewer path, so ``/api/items`` reaches the API as
+        ``/api/items`` under the stage.
+        """
+        if self.is_local:
+            assert self.endpoint_url is not None
+            port = urlsplit(self.endpoint_url).port or 80
+            return {
+                "DomainName": "localhost",
+                "OriginPath": f"/restapis/{api_id}/{stage}/_user_request_",
+                "CustomOriginConfig": {
+                    "HTTPPort": port, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only",
+                    "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+                },
+            }
+        return {
+            "DomainName": f"{api_id}.execute-api.{self.region}.amazonaws.com",
+            "OriginPath": f"/{stage}",
+            "CustomOriginConfig": {
+                "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
+                "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+            },
+        }
+
+    def viewer_base_url(self, distribution_domain: str) -> tuple[str, dict[str, str]]:
+        """Where a viewer request goes, and the headers that make it one.
+
+        Locally the request goes to MiniStack with ``Host: dXXXX.cloudfront.net``; MiniStack reads
+        ``X-Forwarded-Proto: https`` as an HTTPS viewer (it never reaches the origin on AWS).
+        """
+        if self.is_local:
+            return self.endpoint_url or "", {"Host": distribution_domain, "X-Forwarded-Proto": "https"}
+        return f"https://{distribution_domain}", {}
+
+
+def connect(
+    target: str = "local",
+    region: str = "",
+    endpoint_url: str = "",
+    profile: str = "",
+) -> Target:
+    """A :class:`Target` for ``target`` ("local" or "aws"); raises ParameterError with the fix."""
+    if target not in TARGETS:
+        raise ParameterError(f"target={target!r} is not known. Valid choices: {', '.join(TARGETS)}.")
+    if target == "local":
+        endpoint = endpoint_url or os.environ.get(ENDPOINT_ENV, "")
+        if not endpoint:
+            raise ParameterError(
+                "target='local' needs a running local AWS, and none was found. Open the notebooks with "
+                "`make lab` (it starts one), run everything with `make report`, or pass endpoint_url="
+                "'http://127.0.0.1:<port>' of a MiniStack you started."
+            )
+        host = urlsplit(endpoint).hostname or ""
+        if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+            raise ParameterError(
+                f"endpoint_url={endpoint!r} is not on loopback; the local target only talks to 127.0.0.1."
+            )
+        session = boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name=_LOCAL_REGION
+        )
+        return Target("local", region or _LOCAL_REGION, endpoint, session)
+    session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
+    resolved = region or session.region_name
+    if not resolved:
+        raise ParameterError(
+            "target='aws' needs a region: pass region='eu-west-1' (for example) or set AWS_REGION."
+        )
+    return Target("aws", resolved, None, session)
