@@ -26,3 +26,7 @@ class ProvisioningError(RunbookError):
 
 class ConfigError(RunbookError, ValueError):
     """A distribution config or policy given to the model cannot be read."""
+
+
+class ReportError(RunbookError):
+    """An executed notebook could not be rendered to its HTML report."""
