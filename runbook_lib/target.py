@@ -58,24 +58,45 @@ class Target:
                     "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
                 },
             }
-        return {
-            "DomainName": f"{api_id}.execute-api.{self.region}.amazonaws.com",
-            "OriginPath": f"/{stage}",
-            "CustomOriginConfig": {
-                "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
-                "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
-            },
-        }
+        return aws_api_origin(api_id, stage, self.region)
 
-    def viewer_base_url(self, distribution_domain: str) -> tuple[str, dict[str, str]]:
+    def as_on_aws(self, config: dict[str, Any], origin_id: str, api_id: str, stage: str) -> dict[str, Any]:
+        """``config`` with origin ``origin_id`` given its AWS address: what the same distribution is on AWS.
+
+        The model predicts AWS; locally the API origin has MiniStack's address, so predictions are made
+        for the distribution this one stands for.
+        """
+        if not self.is_local:
+            return config
+        items = [
+            {**o, **aws_api_origin(api_id, stage, self.region)} if o.get("Id") == origin_id else o
+            for o in config["Origins"]["Items"]
+        ]
+        return {**config, "Origins": {**config["Origins"], "Items": items}}
+
+    def viewer_endpoint(self, distribution_domain: str, scheme: str = "https") -> tuple[str, dict[str, str]]:
         """Where a viewer request goes, and the headers that make it one.
 
-        Locally the request goes to MiniStack with ``Host: dXXXX.cloudfront.net``; MiniStack reads
-        ``X-Forwarded-Proto: https`` as an HTTPS viewer (it never reaches the origin on AWS).
+        Locally the request goes to MiniStack with ``Host: dXXXX.cloudfront.net``; MiniStack takes
+        ``X-Forwarded-Proto: https`` as an HTTPS viewer (docs/deviations.md).
         """
         if self.is_local:
-            return self.endpoint_url or "", {"Host": distribution_domain, "X-Forwarded-Proto": "https"}
-        return f"https://{distribution_domain}", {}
+            extra = {"Host": distribution_domain}
+            if scheme == "https":
+                extra["X-Forwarded-Proto"] = "https"
+            return self.endpoint_url or "", extra
+        return f"{scheme}://{distribution_domain}", {}
+
+def aws_api_origin(api_id: str, stage: str, region: str) -> dict[str, Any]:
+    """The origin fields for stage ``stage`` of REST API ``api_id`` on AWS (default endpoint, HTTPS only)."""
+    return {
+        "DomainName": f"{api_id}.execute-api.{region}.amazonaws.com",
+        "OriginPath": f"/{stage}",
+        "CustomOriginConfig": {
+            "HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only",
+            "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
+        },
+    }
 
 
 def connect(

@@ -1,0 +1,58 @@
+"""Verify a built stack: probe it live, predict each probe from the model, tabulate the verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import probes, provision, results
+from .errors import ProvisioningError
+from .target import Target
+
+
+@dataclass
+class Verification:
+    stack: provision.Stack
+    #: The distribution as it is on the target, and the AWS form the model predicts for.
+    config: dict[str, Any]
+    aws_config: dict[str, Any]
+    policies: dict[str, Any]
+    observations: list[probes.Observation]
+    table: pd.DataFrame
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return results.summary(self.table)
+
+    @property
+    def ok(self) -> bool:
+        return self.summary["failed"] == 0
+
+    @property
+    def verdict(self) -> str:
+        return results.verdict_line(self.table, self.stack.preset or "custom")
+
+
+def load(target: Target, stack_name: str) -> tuple[provision.Stack, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The stack, its distribution config, that config's AWS form, and its custom policies."""
+    stack = provision.find(target, stack_name)
+    if stack is None or not stack.distribution_id or not stack.api_id:
+        raise ProvisioningError(
+            f"No runbook stack named {stack_name!r} on target {target.name!r}. Run the build notebook "
+            "(01_build_origin) first with the same stack_name, or pass the stack_name you built."
+        )
+    config = target.client("cloudfront").get_distribution_config(Id=stack.distribution_id)["DistributionConfig"]
+    aws_config = target.as_on_aws(config, "api", stack.api_id, stack.stage)
+    return stack, config, aws_config, provision.custom_policies(target, config)
+
+
+def verify(target: Target, stack_name: str, matrix: list[probes.Probe] | None = None,
+           progress: bool = True) -> Verification:
+    stack, config, aws_config, policies = load(target, stack_name)
+    assert stack.domain_name
+    observations = probes.run(target, stack.domain_name, matrix or probes.default_matrix(), progress)
+    table = results.compare(observations, aws_config, preset=stack.preset or "custom", host=stack.domain_name,
+                            stage=stack.stage, local=target.is_local, policies=policies)
+    return Verification(stack, config, aws_config, policies, observations, table)
