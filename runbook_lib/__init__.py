@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
+from .model import SimulationResult, simulate
 
 __all__ = [
     "ConfigError",
@@ -10,4 +11,6 @@ __all__ = [
     "ParameterError",
     "ProvisioningError",
     "RunbookError",
+    "SimulationResult",
+    "simulate",
 ]

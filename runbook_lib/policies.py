@@ -1,0 +1,158 @@
+"""CloudFront cache and origin request policies: the AWS managed ones, custom ones, names <-> IDs.
+
+The managed policies ship in ``data/managed_policies.json`` in boto3 shape
+(``{"CachePolicyConfig": {...}}`` / ``{"OriginRequestPolicyConfig": {...}}``), keyed by ID.
+Sources: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
+and https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+__all__ = [
+    "CACHING_DISABLED",
+    "CACHING_OPTIMIZED",
+    "ALL_VIEWER",
+    "ALL_VIEWER_EXCEPT_HOST_HEADER",
+    "ALL_VIEWER_AND_CLOUDFRONT_HEADERS",
+    "ELEMENTAL_MEDIATAILOR",
+    "PolicyKind",
+    "managed_policies",
+    "managed_policy_id",
+    "policy_name",
+    "resolve_cache_policy",
+    "resolve_origin_request_policy",
+    "is_managed",
+]
+
+PolicyKind = Literal["cache", "origin_request"]
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+ALL_VIEWER_AND_CLOUDFRONT_HEADERS = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ELEMENTAL_MEDIATAILOR = "775133bc-15f2-49f9-abea-afb2e0bf67d2"
+
+_KEYS: dict[PolicyKind, tuple[str, str]] = {
+    "cache": ("cache_policies", "CachePolicyConfig"),
+    "origin_request": ("origin_request_policies", "OriginRequestPolicyConfig"),
+}
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict[str, Any]:
+    try:
+        text = resources.files(__package__).joinpath("data/managed_policies.json").read_text("utf-8")
+        data: dict[str, Any] = json.loads(text)
+    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
+        raise ConfigError(
+            f"Cannot read runbook_lib/data/managed_policies.json ({err}). Reinstall the package."
+        ) from err
+    return data
+
+
+def managed_policies(kind: PolicyKind) -> dict[str, dict[str, Any]]:
+    """The managed policies of one kind, ``{id: config}`` (the inner ``*PolicyConfig`` dict).
+
+    The returned dict is shared: treat it as read-only.
+    """
+    section, inner = _KEYS[kind]
+    return {pid: body[inner] for pid, body in _load()[section].items()}
+
+
+def is_managed(policy_id: str) -> bool:
+    """Whether ``policy_id`` is one of the AWS managed cache or origin request policies."""
+    data = _load()
+    return policy_id in data["cache_policies"] or policy_id in data["origin_request_policies"]
+
+
+def _bare_name(name: str) -> str:
+    # AWS shows managed names with a "Managed-" prefix in the API but without it on the doc pages.
+    return name[len("Managed-") :] if name.startswith("Managed-") else name
+
+
+def managed_policy_id(name: str) -> str:
+    """The ID of a managed policy from its name, with or without the ``Managed-`` prefix.
+
+    >>> managed_policy_id("CachingDisabled")
+    '4135ea2d-6df8-44a3-9df3-4b5a84be39ad'
+    """
+    wanted = _bare_name(name).lower()
+    known: list[str] = []
+    kinds: tuple[PolicyKind, ...] = ("cache", "origin_request")
+    for kind in kinds:
+        for pid, cfg in managed_policies(kind).items():
+            bare = _bare_name(str(cfg["Name"]))
+            known.append(bare)
+            if bare.lower() == wanted:
+                return pid
+    raise ConfigError(f"No managed policy named {name!r}. Known names: {', '.join(sorted(known))}.")
+
+
+def policy_name(policy_id: str, policies: dict[str, Any] | None = None) -> str:
+    """A display name for a policy ID: the managed name without prefix, the custom Name, or the ID."""
+    kinds: tuple[PolicyKind, ...] = ("cache", "origin_request")
+    for kind in kinds:
+        cfg = managed_policies(kind).get(policy_id)
+        if cfg is not None:
+            return _bare_name(str(cfg["Name"]))
+    if policies and policy_id in policies:
+        body = policies[policy_id]
+        if isinstance(body, dict):
+            for inner in ("CachePolicyConfig", "OriginRequestPolicyConfig"):
+                if isinstance(body.get(inner), dict) and body[inner].get("Name"):
+                    return str(body[inner]["Name"])
+    return policy_id
+
+
+def _resolve(kind: PolicyKind, policy_id: str, policies: dict[str, Any] | None) -> dict[str, Any] | None:
+    _, inner = _KEYS[kind]
+    if policies and policy_id in policies:
+        body = policies[policy_id]
+        # Accept the boto3 shapes {"CachePolicyConfig": ...}, a whole get_cache_policy answer
+        # ({"CachePolicy": {"Id", "CachePolicyConfig"}}), or the bare inner config.
+        if isinstance(body, dict):
+            for wrapper in ("CachePolicy", "OriginRequestPolicy"):
+                if isinstance(body.get(wrapper), dict):
+                    body = body[wrapper]
+            if isinstance(body.get(inner), dict):
+                return dict(body[inner])
+            other = "OriginRequestPolicyConfig" if inner == "CachePolicyConfig" else "CachePolicyConfig"
+            if other in body:
+                raise ConfigError(
+                    f"Policy {policy_id} is a {other[:-6]} but the behavior uses it as a {inner[:-6]}. "
+                    f"Reference it from the {'CachePolicyId' if kind == 'cache' else 'OriginRequestPolicyId'}"
+                    " field that matches its kind."
+                )
+            if (
+                "Name" in body
+                or "HeadersConfig" in body
+                or "ParametersInCacheKeyAndForwardedToOrigin" in body
+            ):
+                return dict(body)
+        raise ConfigError(
+            f"Custom policy {policy_id} is not in boto3 shape: expected {{{inner!r}: {{...}}}}, "
+            f"found keys {sorted(body) if isinstance(body, dict) else type(body).__name__}. "
+            "Pass the get_cache_policy / get_origin_request_policy answer or its *PolicyConfig."
+        )
+    managed = managed_policies(kind).get(policy_id)
+    return dict(managed) if managed is not None else None
+
+
+def resolve_cache_policy(policy_id: str, policies: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The ``CachePolicyConfig`` for ``policy_id`` (custom ``policies`` first, then managed), or None."""
+    return _resolve("cache", policy_id, policies)
+
+
+def resolve_origin_request_policy(
+    policy_id: str, policies: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The ``OriginRequestPolicyConfig`` for ``policy_id`` (custom first, then managed), or None."""
+    return _resolve("origin_request", policy_id, policies)
