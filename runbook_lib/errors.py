@@ -30,3 +30,12 @@ class ConfigError(RunbookError, ValueError):
 
 class ReportError(RunbookError):
     """An executed notebook could not be rendered to its HTML report."""
+
+
+class CachePolicyError(RunbookError, ValueError):
+    """A cache policy definition breaks a rule CloudFront enforces when the policy is created."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        #: Every rule the policy breaks, one sentence each, with the fix.
+        self.problems: list[str] = list(problems or [])

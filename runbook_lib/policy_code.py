@@ -1,0 +1,501 @@
+"""One cache-policy definition, rendered as a boto3 config, boto3 code, CloudFormation and CDK.
+
+The fix people find for "Authorization / query strings don't reach my API behind CloudFront" is a
+custom cache policy that puts them in the cache key: values in the cache key are automatically
+included in origin requests
+(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html).
+:class:`CachePolicySpec` states that policy once; the ``to_*`` functions render the same policy for
+each tool, so the four copies a reader sees in the runbook cannot drift apart.
+
+Why the working policy has ``MaxTTL=1``: CloudFront refuses a cache policy whose three TTLs are all 0
+("caching disabled") if it puts any header, cookie or query string in the cache key, or turns on
+gzip/brotli normalisation. CloudFormation and CDK only say "Invalid request provided:
+AWS::CloudFront::CachePolicy" (aws-cdk issues 13441 and 16977, cloudformation-coverage-roadmap
+issue 571). The usual workaround is ``MaxTTL >= 1`` with ``DefaultTTL=0``: a response without
+``Cache-Control``/``Expires`` is still not cached, and one that asks to be cached is kept at most
+``MaxTTL`` seconds. :func:`validate` reports that rule and the others CloudFront enforces.
+
+The renderers do not refuse a policy that breaks a rule (the runbook shows the broken one on
+purpose); each rendering then starts with a comment naming the problems. Call :func:`check` to
+refuse instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+import yaml
+
+from .errors import CachePolicyError, ConfigError
+
+__all__ = [
+    "API_AUTH_AND_QUERY",
+    "ZERO_TTL_AUTH_IN_KEY",
+    "CachePolicySpec",
+    "NameBehavior",
+    "check",
+    "to_boto3_code",
+    "to_cache_policy_config",
+    "to_cdk_typescript",
+    "to_cloudformation_yaml",
+    "validate",
+]
+
+#: Which cookies or query strings go in the cache key: ``"none"``, ``"all"``,
+#: ``("whitelist", names)`` (only these) or ``("allExcept", names)`` (all but these).
+#: The strings are CloudFront's own API values.
+NameBehavior: TypeAlias = (
+    Literal["none", "all"] | tuple[Literal["whitelist", "allExcept"], tuple[str, ...]]
+)
+
+_DOC_GUIDE = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+_DOC_CACHE_KEY = _DOC_GUIDE + "controlling-the-cache-key.html"
+_DOC_EXPIRATION = _DOC_GUIDE + "Expiration.html"
+_DOC_QUOTAS = _DOC_GUIDE + "cloudfront-limits.html#limits-policies"
+_DOC_API = "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachePolicyConfig.html"
+
+#: Default CloudFront quota on the names in each list of a cache policy (adjustable by request).
+_NAMES_PER_LIST_QUOTA = 10
+#: cachePolicyName as the CDK accepts it (aws-cdk-lib/aws-cloudfront/lib/cache-policy.ts).
+_NAME_RE = re.compile(r"^[\w-]+$")
+_NAME_MAX = 128
+#: "The comment cannot be longer than 128 characters" (AWS::CloudFront::CachePolicy schema).
+_COMMENT_MAX = 128
+
+
+@dataclass(frozen=True)
+class CachePolicySpec:
+    """A custom CloudFront cache policy, in one place.
+
+    ``headers`` is the header allow-list (empty means ``HeaderBehavior: none``; cache policies have
+    no "all headers" option). ``query_strings`` and ``cookies`` take a :data:`NameBehavior`.
+    ``gzip`` / ``brotli`` are ``EnableAcceptEncodingGzip`` / ``EnableAcceptEncodingBrotli``.
+    Construction checks the shape only; :func:`validate` checks CloudFront's rules.
+    """
+
+    name: str
+    comment: str = ""
+    min_ttl: int = 0
+    default_ttl: int = 0
+    max_ttl: int = 1
+    headers: tuple[str, ...] = ()
+    query_strings: NameBehavior = "none"
+    cookies: NameBehavior = "none"
+    gzip: bool = False
+    brotli: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"CachePolicySpec name must be a non-empty string, got {self.name!r}.")
+        if not isinstance(self.comment, str):
+            raise ConfigError(f"CachePolicySpec comment must be a string, got {self.comment!r}.")
+        for field in ("min_ttl", "default_ttl", "max_ttl"):
+            value = getattr(self, field)
+            # bool is an int subclass; True as a TTL is always a mistake.
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(
+                    f"CachePolicySpec {field} must be a whole number of seconds >= 0, got {value!r}."
+                )
+        for field in ("gzip", "brotli"):
+            if not isinstance(getattr(self, field), bool):
+                raise ConfigError(
+                    f"CachePolicySpec {field} must be True or False, got {getattr(self, field)!r}."
+                )
+        if isinstance(self.headers, str):
+            raise ConfigError(
+                f"CachePolicySpec headers must be a tuple of header names, got the string {self.headers!r}; "
+                f"write headers=({self.headers!r},)."
+            )
+        headers = tuple(self.headers)
+        _check_names("headers", headers)
+        object.__setattr__(self, "headers", headers)
+        object.__setattr__(self, "query_strings", _normalise_behavior("query_strings", self.query_strings))
+        object.__setattr__(self, "cookies", _normalise_behavior("cookies", self.cookies))
+
+
+def _check_names(field: str, names: tuple[Any, ...]) -> None:
+    for item in names:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(
+                f"CachePolicySpec {field} must hold non-empty strings, got {item!r} in "
+                f"{names!r}."
+            )
+
+
+def _normalise_behavior(field: str, value: Any) -> NameBehavior:
+    if value in ("none", "all"):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] in ("whitelist", "allExcept"):
+        kind, names = value
+        if isinstance(names, str):
+            names = (names,)
+        names = tuple(names)
+        if not names:
+            raise ConfigError(
+                f"CachePolicySpec {field}=({kind!r}, ()) lists no names; CloudFront needs at least one. "
+                f"Use {'none' if kind == 'whitelist' else 'all'!r} instead."
+            )
+        _check_names(field, names)
+        return (kind, names)
+    raise ConfigError(
+        f"CachePolicySpec {field} must be 'none', 'all', ('whitelist', names) or ('allExcept', names); "
+        f"got {value!r}."
+    )
+
+
+def _behavior(value: NameBehavior) -> tuple[str, tuple[str, ...]]:
+    """(CloudFront behavior name, names) for a normalised NameBehavior."""
+    if isinstance(value, tuple):
+        return value[0], value[1]
+    return value, ()
+
+
+def _header_behavior(spec: CachePolicySpec) -> tuple[str, tuple[str, ...]]:
+    return ("whitelist", spec.headers) if spec.headers else ("none", ())
+
+
+def _all_ttls_zero(spec: CachePolicySpec) -> bool:
+    return spec.min_ttl == spec.default_ttl == spec.max_ttl == 0
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+def validate(spec: CachePolicySpec) -> list[str]:
+    """Every CloudFront rule ``spec`` breaks, one sentence each with the fix; ``[]`` if none.
+
+    Not a rule: ``Authorization`` may be in a cache policy's header allow-list. (It is an *origin
+    request* policy that long refused it; the cache policy is AWS's documented way to forward it:
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html
+    and http-401-unauthorized.html.)
+    """
+    problems: list[str] = []
+    ttls = f"MinTTL={spec.min_ttl}, DefaultTTL={spec.default_ttl}, MaxTTL={spec.max_ttl}"
+
+    # CloudFront rejects DefaultTTL outside [MinTTL, MaxTTL]. (The CDK silently raises DefaultTTL
+    # and MaxTTL instead, so the same numbers give a different policy there.)
+    if not spec.min_ttl <= spec.default_ttl <= spec.max_ttl:
+        problems.append(
+            f"TTLs out of order ({ttls}): CloudFront needs MinTTL <= DefaultTTL <= MaxTTL "
+            f"({_DOC_EXPIRATION}). Raise MaxTTL or lower MinTTL/DefaultTTL."
+        )
+
+    headers_kind, headers = _header_behavior(spec)
+    cookies_kind, _ = _behavior(spec.cookies)
+    query_kind, _ = _behavior(spec.query_strings)
+    if _all_ttls_zero(spec):
+        in_key = []
+        if headers_kind != "none":
+            in_key.append(f"headers {list(headers)}")
+        if cookies_kind != "none":
+            in_key.append(f"cookies ({cookies_kind})")
+        if query_kind != "none":
+            in_key.append(f"query strings ({query_kind})")
+        if in_key:
+            problems.append(
+                f"All TTLs are 0 (caching disabled) but the cache key holds {', '.join(in_key)}: "
+                "CloudFront rejects this ('Invalid request provided: AWS::CloudFront::CachePolicy' in "
+                "CloudFormation/CDK; "
+                f"{_DOC_CACHE_KEY}; aws-cdk issues 13441 and 16977). Set MaxTTL to at least 1 and keep "
+                "DefaultTTL 0, or keep the TTLs at 0 with nothing in the cache key and forward these values "
+                "with an origin request policy."
+            )
+        # "The parameter EnableAcceptEncodingGzip is invalid for policy with caching disabled."
+        # (awsdocs/amazon-cloudfront-developer-guide PR 51: compression settings need TTLs > 0.)
+        flags = (("EnableAcceptEncodingGzip", spec.gzip), ("EnableAcceptEncodingBrotli", spec.brotli))
+        on = [name for name, flag in flags if flag]
+        if on:
+            problems.append(
+                f"All TTLs are 0 (caching disabled) but {' and '.join(on)} is on: CloudFront rejects "
+                "compression settings on a policy with caching disabled "
+                f"({_DOC_CACHE_KEY}#cache-policy-compressed-objects). "
+                "Turn them off or set MaxTTL to at least 1."
+            )
+
+    # With gzip/brotli on, CloudFront puts a normalised Accept-Encoding in the key itself and refuses
+    # it in the allow-list too (cloudformation-coverage-roadmap issue 571; cdk-nextjs PR 188).
+    if (spec.gzip or spec.brotli) and any(h.lower() == "accept-encoding" for h in spec.headers):
+        problems.append(
+            "Accept-Encoding is in the header allow-list while gzip/brotli is on: CloudFront already keys on "
+            f"the normalised Accept-Encoding and rejects the duplicate ({_DOC_CACHE_KEY}"
+            "#cache-policy-compressed-objects). Remove Accept-Encoding from headers, or turn gzip and "
+            "brotli off."
+        )
+
+    for label, names in (
+        ("headers", spec.headers),
+        ("cookies", _behavior(spec.cookies)[1]),
+        ("query strings", _behavior(spec.query_strings)[1]),
+    ):
+        if len(names) > _NAMES_PER_LIST_QUOTA:
+            problems.append(
+                f"{len(names)} {label} listed: CloudFront's default quota is {_NAMES_PER_LIST_QUOTA} "
+                f"{label} per cache policy ({_DOC_QUOTAS}). Trim the list or request a quota increase."
+            )
+
+    if len(spec.name) > _NAME_MAX or not _NAME_RE.match(spec.name):
+        problems.append(
+            f"Cache policy name {spec.name!r} must be 1-{_NAME_MAX} characters of letters, digits, '-' "
+            "and '_' (the CDK refuses anything else at synth time). Rename it, e.g. 'api-auth-and-query'."
+        )
+    if len(spec.comment) > _COMMENT_MAX:
+        problems.append(
+            f"Comment is {len(spec.comment)} characters; CloudFront allows {_COMMENT_MAX} ({_DOC_API}). "
+            "Shorten it."
+        )
+    return problems
+
+
+def check(spec: CachePolicySpec) -> CachePolicySpec:
+    """Return ``spec`` if CloudFront would accept it, else raise :class:`CachePolicyError` listing why."""
+    problems = validate(spec)
+    if problems:
+        raise CachePolicyError(
+            f"Cache policy {spec.name!r} would be rejected by CloudFront:\n- " + "\n- ".join(problems),
+            problems,
+        )
+    return spec
+
+
+# -------------------------------------------------------------------------------------------- boto3
+
+
+def _quantity_items(names: tuple[str, ...]) -> dict[str, Any]:
+    return {"Quantity": len(names), "Items": list(names)}
+
+
+def to_cache_policy_config(spec: CachePolicySpec) -> dict[str, Any]:
+    """The ``CachePolicyConfig`` for ``boto3.client("cloudfront").create_cache_policy``.
+
+    Lists are ``{"Quantity": n, "Items": [...]}`` as the CloudFront API wants; a ``none``/``all``
+    behaviour carries no list, as in AWS's own managed policies.
+    """
+    headers_kind, headers = _header_behavior(spec)
+    headers_config: dict[str, Any] = {"HeaderBehavior": headers_kind}
+    if headers:
+        headers_config["Headers"] = _quantity_items(headers)
+    cookies_kind, cookies = _behavior(spec.cookies)
+    cookies_config: dict[str, Any] = {"CookieBehavior": cookies_kind}
+    if cookies:
+        cookies_config["Cookies"] = _quantity_items(cookies)
+    query_kind, queries = _behavior(spec.query_strings)
+    query_config: dict[str, Any] = {"QueryStringBehavior": query_kind}
+    if queries:
+        query_config["QueryStrings"] = _quantity_items(queries)
+    return {
+        "Name": spec.name,
+        "Comment": spec.comment,
+        "MinTTL": spec.min_ttl,
+        "DefaultTTL": spec.default_ttl,
+        "MaxTTL": spec.max_ttl,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": spec.gzip,
+            "EnableAcceptEncodingBrotli": spec.brotli,
+            "HeadersConfig": headers_config,
+            "CookiesConfig": cookies_config,
+            "QueryStringsConfig": query_config,
+        },
+    }
+
+
+def _warning_lines(spec: CachePolicySpec, prefix: str) -> list[str]:
+    problems = validate(spec)
+    if not problems:
+        return []
+    lines = [f"{prefix} WARNING: CloudFront will reject this policy:"]
+    for problem in problems:
+        lines += textwrap.wrap(
+            problem, width=100, initial_indent=f"{prefix} - ", subsequent_indent=f"{prefix}   ",
+            break_long_words=False, break_on_hyphens=False,
+        )
+    return lines
+
+
+def _py_literal(value: Any, indent: int = 0) -> str:
+    """``value`` (dicts, lists, str, int, bool) as black-style Python source, lines under 100 chars."""
+    pad = " " * indent
+    inner = " " * (indent + 4)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(k)}: {_py_literal(v, indent + 4)}," for k, v in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        flat = "[" + ", ".join(_py_literal(v) for v in value) + "]"
+        if len(flat) + indent < 80:
+            return flat
+        return "[\n" + "\n".join(f"{inner}{_py_literal(v, indent + 4)}," for v in value) + f"\n{pad}]"
+    if isinstance(value, str):
+        # json.dumps gives a valid Python string literal; long ones become implicit concatenation
+        # so the pasted file passes a line-length lint.
+        if len(value) <= 60:
+            return json.dumps(value)
+        chunks = [json.dumps(value[i : i + 60]) for i in range(0, len(value), 60)]
+        return "(\n" + "\n".join(f"{inner}{c}" for c in chunks) + f"\n{pad})"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(f"cannot render {type(value).__name__} as a Python literal")
+
+
+def to_boto3_code(spec: CachePolicySpec) -> str:
+    """Python source that creates the policy with boto3 and prints its ID; ruff-clean, paste-ready."""
+    lines = [
+        f'"""Create the CloudFront cache policy {spec.name}.',
+        "",
+        "Generated by runbook_lib.policy_code.to_boto3_code.",
+        '"""',
+        "",
+        *_warning_lines(spec, "#"),
+        "import boto3",
+        "",
+        f"CACHE_POLICY_CONFIG = {_py_literal(to_cache_policy_config(spec))}",
+        "",
+        "# CloudFront is a global service; its API lives in us-east-1.",
+        'cloudfront = boto3.client("cloudfront", region_name="us-east-1")',
+        "response = cloudfront.create_cache_policy(CachePolicyConfig=CACHE_POLICY_CONFIG)",
+        'print(response["CachePolicy"]["Id"])',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------- CloudFormation
+
+
+def _cfn_config(spec: CachePolicySpec) -> dict[str, Any]:
+    """The boto3 config with CloudFormation's plain lists where the API has {Quantity, Items}."""
+    config = to_cache_policy_config(spec)
+    params = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    for section, list_key in (("HeadersConfig", "Headers"), ("CookiesConfig", "Cookies"),
+                              ("QueryStringsConfig", "QueryStrings")):
+        if list_key in params[section]:
+            params[section][list_key] = params[section][list_key]["Items"]
+    if not config["Comment"]:
+        del config["Comment"]
+    return config
+
+
+def to_cloudformation_yaml(spec: CachePolicySpec, logical_id: str = "ApiCachePolicy") -> str:
+    """A complete CloudFormation template with one ``AWS::CloudFront::CachePolicy`` and its Id output.
+
+    Uses the ``{"Ref": ...}`` mapping rather than the ``!Ref`` tag so a plain YAML loader reads it.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9]{1,255}", logical_id):
+        raise ConfigError(
+            f"CloudFormation logical IDs are 1-255 letters and digits, got {logical_id!r}; e.g. "
+            "'ApiCachePolicy'."
+        )
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"CloudFront cache policy {spec.name} (generated by runbook_lib.policy_code)",
+        "Resources": {
+            logical_id: {
+                "Type": "AWS::CloudFront::CachePolicy",
+                "Properties": {"CachePolicyConfig": _cfn_config(spec)},
+            }
+        },
+        "Outputs": {
+            f"{logical_id}Id": {
+                "Description": "ID of the cache policy, for a cache behavior's CachePolicyId",
+                "Value": {"Ref": logical_id},
+            }
+        },
+    }
+    body = yaml.safe_dump(template, sort_keys=False, default_flow_style=False, allow_unicode=True, width=110)
+    return "\n".join(_warning_lines(spec, "#") + [body])
+
+
+# ---------------------------------------------------------------------------------------------- CDK
+
+
+def _ts(value: str) -> str:
+    """A single-quoted TypeScript string literal."""
+    escaped = json.dumps(value)[1:-1].replace("\\\"", '"').replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def _ts_behavior(cls: str, value: NameBehavior) -> str:
+    kind, names = _behavior(value)
+    # aws-cdk-lib maps allowList -> "whitelist" and denyList -> "allExcept".
+    method = {"none": "none", "all": "all", "whitelist": "allowList", "allExcept": "denyList"}[kind]
+    return f"cloudfront.{cls}.{method}({', '.join(_ts(n) for n in names)})"
+
+
+def to_cdk_typescript(spec: CachePolicySpec, construct_id: str = "ApiCachePolicy") -> str:
+    """An aws-cdk-lib v2 TypeScript file: a Stack holding ``new cloudfront.CachePolicy(...)``.
+
+    Every TTL and both compression flags are written out: the CDK's defaults (DefaultTTL 1 day,
+    MaxTTL 1 year) are not CloudFront's and not this policy's.
+    """
+    headers = (f"cloudfront.CacheHeaderBehavior.allowList({', '.join(_ts(h) for h in spec.headers)})"
+               if spec.headers else "cloudfront.CacheHeaderBehavior.none()")
+    props = [
+        f"cachePolicyName: {_ts(spec.name)},",
+        *([f"comment: {_ts(spec.comment)},"] if spec.comment else []),
+        f"minTtl: Duration.seconds({spec.min_ttl}),",
+        f"defaultTtl: Duration.seconds({spec.default_ttl}),",
+        f"maxTtl: Duration.seconds({spec.max_ttl}),",
+        f"headerBehavior: {headers},",
+        f"queryStringBehavior: {_ts_behavior('CacheQueryStringBehavior', spec.query_strings)},",
+        f"cookieBehavior: {_ts_behavior('CacheCookieBehavior', spec.cookies)},",
+        f"enableAcceptEncodingGzip: {'true' if spec.gzip else 'false'},",
+        f"enableAcceptEncodingBrotli: {'true' if spec.brotli else 'false'},",
+    ]
+    stack = re.sub(r"[^A-Za-z0-9]", "", construct_id) or "Api"
+    lines = [
+        f"// CloudFront cache policy {spec.name} (generated by runbook_lib.policy_code).",
+        *_warning_lines(spec, "//"),
+        "import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';",
+        "import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';",
+        "import { Construct } from 'constructs';",
+        "",
+        f"export class {stack}Stack extends Stack {{",
+        "  constructor(scope: Construct, id: string, props?: StackProps) {",
+        "    super(scope, id, props);",
+        "",
+        f"    const cachePolicy = new cloudfront.CachePolicy(this, {_ts(construct_id)}, {{",
+        *[f"      {p}" for p in props],
+        "    });",
+        "",
+        f"    new CfnOutput(this, {_ts(construct_id + 'Id')}, {{ value: cachePolicy.cachePolicyId }});",
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------ named policies
+
+#: The well-known fix: Authorization and every query string in the cache key (so CloudFront forwards
+#: them to the API), cookies out, and MaxTTL 1 because all-zero TTLs cannot have a cache key.
+API_AUTH_AND_QUERY = CachePolicySpec(
+    name="api-auth-and-query",
+    comment="Forward Authorization and all query strings to the API; cache at most 1 s",
+    min_ttl=0,
+    default_ttl=0,
+    max_ttl=1,
+    headers=("Authorization",),
+    query_strings="all",
+    cookies="none",
+    gzip=False,
+    brotli=False,
+)
+
+#: The same policy with MaxTTL 0, the version people write first: CloudFront rejects it.
+ZERO_TTL_AUTH_IN_KEY = CachePolicySpec(
+    name="api-auth-and-query-zero-ttl",
+    comment="Broken on purpose: all TTLs 0 with Authorization and query strings in the key",
+    min_ttl=0,
+    default_ttl=0,
+    max_ttl=0,
+    headers=("Authorization",),
+    query_strings="all",
+    cookies="none",
+    gzip=False,
+    brotli=False,
+)
