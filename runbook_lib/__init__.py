@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from .errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
+from .diagnosis import Finding, Fix, diagnose
 from .model import SimulationResult, simulate
 
 __all__ = [
     "ConfigError",
+    "Finding",
+    "Fix",
     "LocalStackError",
     "ParameterError",
     "ProvisioningError",
     "RunbookError",
     "SimulationResult",
+    "diagnose",
     "simulate",
 ]

@@ -1,0 +1,253 @@
+"""Command line: ``python -m runbook_lib <command> ...``.
+
+Commands are rows of ``COMMANDS`` (name -> (help, add_arguments, run)), so another module can add
+one without touching the others. ``main(argv)`` returns the exit code: 0 on success, 2 on any
+error, reported as one line on stderr with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from .diagnosis import diagnose
+from .errors import ConfigError, RunbookError
+from .model import simulate
+from .policies import is_managed
+
+__all__ = ["COMMANDS", "main", "fetch_distribution", "make_cloudfront_client", "load_json"]
+
+AddArguments = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace, TextIO], int]
+
+DEFAULT_VIEWER_HOST = "d111111abcdef8.cloudfront.net"  # the example domain of the CloudFront docs
+
+
+def load_json(path: str, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError as err:
+        raise ConfigError(f"Cannot read {what} file {path!r}: {err.strerror}. Check the path.") from err
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"{what.capitalize()} file {path!r} is not JSON ({err.msg} at line {err.lineno})."
+        ) from err
+
+
+def _distribution_config(data: Any, path: str) -> dict[str, Any]:
+    # Accept the bare DistributionConfig or a whole get_distribution_config / get_distribution answer.
+    if isinstance(data, dict) and isinstance(data.get("Distribution"), dict):
+        data = data["Distribution"]
+    if isinstance(data, dict) and isinstance(data.get("DistributionConfig"), dict):
+        data = data["DistributionConfig"]
+    if not isinstance(data, dict) or "DefaultCacheBehavior" not in data:
+        raise ConfigError(
+            f"{path!r} holds no DistributionConfig (no DefaultCacheBehavior). Save the output of "
+            "`aws cloudfront get-distribution-config --id ID` or its DistributionConfig."
+        )
+    return data
+
+
+def _policies(path: str | None) -> dict[str, Any] | None:
+    if not path:
+        return None
+    data = load_json(path, "policies")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"Policies file {path!r} must map policy IDs to {{'CachePolicyConfig': ...}} bodies."
+        )
+    return data
+
+
+def _parse_request(text: str) -> tuple[str, str, str]:
+    parts = text.split()
+    if len(parts) != 2 or not parts[1].startswith("/"):
+        raise ConfigError(f"--request must look like 'GET /api/data?since=2020-01-01', found {text!r}.")
+    path, _, query = parts[1].partition("?")
+    return parts[0].upper(), path, query
+
+
+def _parse_header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise ConfigError(f"-H must look like 'Name: value', found {text!r}.")
+    return name.strip(), value.strip()
+
+
+# --- simulate ---------------------------------------------------------------------------------------
+
+
+def _add_simulate(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", required=True, help="DistributionConfig JSON (bare or a get_distribution_config answer)"
+    )
+    p.add_argument("--policies", help="custom policies JSON: {policy_id: {'CachePolicyConfig': ...}}")
+    p.add_argument("--request", required=True, help="'METHOD /path?query'")
+    p.add_argument("-H", "--header", action="append", default=[], help="'Name: value' (repeatable)")
+    p.add_argument("--scheme", choices=("http", "https"), default="https")
+    p.add_argument("--http-version", choices=("1.0", "1.1", "2"), default="1.1")
+    p.add_argument("--body", help="request body (a GET with a body gets 403)")
+    p.add_argument("--json", action="store_true", help="print the result dict as JSON")
+
+
+def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
+    config = _distribution_config(load_json(args.config, "config"), args.config)
+    method, path, query = _parse_request(args.request)
+    headers = dict(_parse_header(h) for h in args.header)
+    if not any(k.lower() == "host" for k in headers):
+        aliases = (config.get("Aliases") or {}).get("Items") or []
+        headers["Host"] = str(aliases[0]) if aliases else DEFAULT_VIEWER_HOST
+    request: dict[str, Any] = {
+        "method": method,
+        "scheme": args.scheme,
+        "path": path,
+        "query": query,
+        "headers": headers,
+        "http_version": args.http_version,
+    }
+    if args.body is not None:
+        request["body"] = args.body
+    result = simulate(config, request, _policies(args.policies))
+    if args.json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+        return 0
+    d = result.to_dict()
+    out.write(f"behavior:      {d['behavior']}\n")
+    if d["edge_status"] is not None:
+        where = f" -> {result.redirect_location}" if result.redirect_location else ""
+        out.write(f"edge answer:   {d['edge_status']} from CloudFront itself{where}\n")
+    o = d["origin_request"]
+    if o is not None:
+        q = "" if o["query"] is None else f"?{o['query']}"
+        out.write(f"origin:        {d['origin_id']}: {o['method']} {o['path']}{q}\n")
+        if o["query"] is None and query:
+            out.write("               (query string not forwarded)\n")
+        out.write("headers:\n")
+        for name, value in o["headers"].items():
+            out.write(f"  {name}: {value}\n")
+    if d["origin_status"] is not None:
+        out.write(f"origin answer: {d['origin_status']} (predicted: the origin refuses this request)\n")
+    for e in d["config_errors"]:
+        out.write(f"config error:  {e['status']} {e['code']}: {e['message']}\n")
+    for c in result.cautions:
+        out.write(f"caution:       {c}\n")
+    return 0
+
+
+# --- diagnose ---------------------------------------------------------------------------------------
+
+
+def make_cloudfront_client(target: str, endpoint_url: str | None) -> Any:
+    """A boto3 CloudFront client for ``aws`` (default credentials) or ``local`` (dummy credentials)."""
+    import boto3
+
+    if target == "local":
+        if not endpoint_url:
+            raise ConfigError("--target local needs --endpoint-url (e.g. http://127.0.0.1:4566).")
+        return boto3.client(
+            "cloudfront",
+            endpoint_url=endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+    return boto3.client("cloudfront", endpoint_url=endpoint_url, region_name="us-east-1")
+
+
+def fetch_distribution(client: Any, distribution_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The DistributionConfig and the custom policies it references, fetched with ``client``."""
+    from botocore.exceptions import ClientError
+
+    try:
+        config: dict[str, Any] = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+        behaviors = [
+            config.get("DefaultCacheBehavior") or {},
+            *((config.get("CacheBehaviors") or {}).get("Items") or []),
+        ]
+        policies: dict[str, Any] = {}
+        for b in behaviors:
+            for key, call, answer in (
+                ("CachePolicyId", client.get_cache_policy, "CachePolicy"),
+                ("OriginRequestPolicyId", client.get_origin_request_policy, "OriginRequestPolicy"),
+            ):
+                pid = b.get(key)
+                if pid and not is_managed(pid) and pid not in policies:
+                    body = call(Id=pid)[answer]
+                    inner = "CachePolicyConfig" if answer == "CachePolicy" else "OriginRequestPolicyConfig"
+                    policies[pid] = {inner: body[inner]}
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "ClientError")
+        raise ConfigError(
+            f"Fetching distribution {distribution_id} failed: {code}: "
+            f"{err.response.get('Error', {}).get('Message', err)}. Check the ID, the target and credentials."
+        ) from err
+    return config, policies
+
+
+def _add_diagnose(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", help="DistributionConfig JSON (bare or a get_distribution_config answer)")
+    src.add_argument("--distribution-id", help="fetch the config of this distribution with boto3")
+    p.add_argument("--policies", help="custom policies JSON (with --config)")
+    p.add_argument("--target", choices=("local", "aws"), default="aws", help="where --distribution-id lives")
+    p.add_argument("--endpoint-url", help="endpoint of the local emulator (required with --target local)")
+    p.add_argument("--json", action="store_true", help="print the findings as a JSON list")
+
+
+def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
+    if args.config:
+        config = _distribution_config(load_json(args.config, "config"), args.config)
+        policies = _policies(args.policies)
+    else:
+        config, policies = fetch_distribution(
+            make_cloudfront_client(args.target, args.endpoint_url), args.distribution_id
+        )
+    findings = diagnose(config, policies)
+    if args.json:
+        json.dump([f.to_dict() for f in findings], out, indent=2)
+        out.write("\n")
+        return 0
+    if not findings:
+        out.write("No findings.\n")
+    for f in findings:
+        out.write(f"[{f.severity}] {f.code} ({f.behavior}): {f.effect}\n  why: {f.why}\n")
+        if f.fix:
+            out.write(f"  fix: {f.fix.description}\n")
+            for op in f.fix.patch:
+                out.write(f"       {json.dumps(op)}\n")
+        out.write(f"  doc: {f.doc_url}\n")
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
+    "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
+    "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2, like every other error here
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m runbook_lib", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help_text, add, _) in COMMANDS.items():
+        add(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    stream = out or sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command][2](args, stream)
+    except (RunbookError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

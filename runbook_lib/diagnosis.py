@@ -1,0 +1,594 @@
+"""Diagnose a DistributionConfig: what breaks an API behind CloudFront, why, and the smallest fix.
+
+Every finding names the AWS page it rests on and carries a JSON-patch fix plus the fixed config,
+so a notebook can show the diff and re-run the model on the result.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .behaviors import Behavior, items
+from .model import CAUTION_AUTH_IN_ORP, compiled_behaviors, config_issues
+from .patterns import pattern_covers
+from .policies import (
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    CACHING_DISABLED,
+    managed_policies,
+    policy_name,
+)
+from .validation import ConfigIssue
+
+__all__ = ["Finding", "Fix", "diagnose", "apply_patch"]
+
+DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+_LAMBDA_URL = re.compile(r"\.lambda-url\.[a-z0-9-]+\.on\.aws$")
+_LEGACY_FIELDS = ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL")
+
+
+@dataclass(slots=True)
+class Fix:
+    """The minimal change: ``patch`` is a list of RFC 6902 JSON-patch operations on the
+    DistributionConfig; ``policies`` holds custom policies to create first (placeholder ID ->
+    boto3 ``*PolicyConfig`` body), referenced by the patch. An empty patch means the change is
+    outside this config (API routes, a CloudFront Function)."""
+
+    description: str
+    patch: list[dict[str, Any]]
+    policies: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "patch": copy.deepcopy(self.patch),
+            "policies": copy.deepcopy(self.policies),
+        }
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    severity: str  # "error" | "warning" | "info"
+    behavior: str  # PathPattern or "default" (distribution-wide issues are reported on "default")
+    effect: str
+    why: str
+    doc_url: str
+    fix: Fix | None
+    fixed_config: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "behavior": self.behavior,
+            "effect": self.effect,
+            "why": self.why,
+            "doc_url": self.doc_url,
+            "fix": self.fix.to_dict() if self.fix else None,
+            "fixed_config": copy.deepcopy(self.fixed_config),
+        }
+
+
+def _tokens(pointer: str) -> list[str]:
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+
+
+def _walk(doc: Any, tokens: list[str]) -> Any:
+    for t in tokens:
+        doc = doc[int(t)] if isinstance(doc, list) else doc[t]
+    return doc
+
+
+def apply_patch(config: dict[str, Any], patch: list[dict[str, Any]]) -> dict[str, Any]:
+    """A deep copy of ``config`` with the JSON-patch ``add``/``replace``/``remove``/``move`` ops applied."""
+    doc = copy.deepcopy(config)
+    for op in patch:
+        tokens = _tokens(op["path"])
+        parent, last = _walk(doc, tokens[:-1]), tokens[-1]
+        kind = op["op"]
+        if kind == "move":
+            src = _tokens(op["from"])
+            src_parent = _walk(doc, src[:-1])
+            value = src_parent.pop(int(src[-1])) if isinstance(src_parent, list) else src_parent.pop(src[-1])
+            parent = _walk(doc, tokens[:-1])
+            kind, op = "add", {**op, "value": value}
+        if kind == "remove":
+            if isinstance(parent, list):
+                parent.pop(int(last))
+            else:
+                parent.pop(last, None)
+        elif kind == "add" and isinstance(parent, list):
+            parent.insert(len(parent) if last == "-" else int(last), copy.deepcopy(op["value"]))
+        elif kind in ("add", "replace"):
+            if isinstance(parent, list):
+                parent[int(last)] = copy.deepcopy(op["value"])
+            else:
+                parent[last] = copy.deepcopy(op["value"])
+        else:
+            raise ValueError(f"Unsupported JSON-patch op {kind!r}; use add, replace, remove or move.")
+    return doc
+
+
+def _set(pointer: str, raw: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    return {"op": "replace" if key in raw else "add", "path": f"{pointer}/{key}", "value": value}
+
+
+def _drop_legacy(pointer: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"op": "remove", "path": f"{pointer}/{k}"} for k in _LEGACY_FIELDS if k in raw]
+
+
+def _use_policies(b: Behavior, cp: str | None, orp: str | None) -> list[dict[str, Any]]:
+    ops = _drop_legacy(b.pointer, b.raw) if cp else []
+    if cp:
+        ops.append(_set(b.pointer, b.raw, "CachePolicyId", cp))
+    if orp:
+        ops.append(_set(b.pointer, b.raw, "OriginRequestPolicyId", orp))
+    return ops
+
+
+def _is_api(b: Behavior) -> bool:
+    o = b.origin
+    if o is None or not o.is_custom:
+        return False
+    return (
+        o.is_execute_api
+        or _LAMBDA_URL.search(o.domain) is not None
+        or "POST" in b.allowed
+        or "api" in b.label.lower()
+    )
+
+
+def _example_path(label: str) -> str:
+    body = "/" + (label if label != "default" else "*").lstrip("/")
+    return body.replace("*", "example").replace("?", "x")
+
+
+def _finding(
+    config: dict[str, Any],
+    code: str,
+    severity: str,
+    b_label: str,
+    effect: str,
+    why: str,
+    doc_url: str,
+    fix: Fix | None,
+) -> Finding:
+    fixed = apply_patch(config, fix.patch) if fix and fix.patch else None
+    return Finding(code, severity, b_label, effect, why, doc_url, fix, fixed)
+
+
+# --- config errors --------------------------------------------------------------------------------
+
+
+def _issue_fix(issue: ConfigIssue, config: dict[str, Any], by_pointer: dict[str, Behavior]) -> Fix | None:
+    ptr = issue.pointer
+    b = next((by_pointer[p] for p in by_pointer if ptr == p or ptr.startswith(p + "/")), None)
+    if issue.kind == "quantity":
+        return Fix(
+            f"Set {ptr} to {issue.extra['value']}.",
+            [{"op": "replace", "path": ptr, "value": issue.extra["value"]}],
+        )
+    if b is None:
+        return None
+    if issue.kind == "forwarded-values-with-policy":
+        return Fix(
+            "Remove the legacy ForwardedValues and TTL fields; the cache policy replaces them.",
+            _drop_legacy(b.pointer, b.raw),
+        )
+    if issue.kind in ("orp-without-cache-policy", "no-cache-settings"):
+        return Fix(
+            "Attach the CachingDisabled managed cache policy (no caching: right for an API).",
+            _use_policies(b, CACHING_DISABLED, None),
+        )
+    if issue.kind == "s3-host":
+        names = [h for h in items(b.raw["ForwardedValues"].get("Headers")) if str(h).lower() != "host"]
+        return Fix(
+            "Remove Host from the forwarded headers.",
+            [
+                {
+                    "op": "replace",
+                    "path": f"{b.pointer}/ForwardedValues/Headers",
+                    "value": {"Quantity": len(names), "Items": names},
+                }
+            ],
+        )
+    return None
+
+
+# --- migration of legacy settings -------------------------------------------------------------------
+
+
+def _selector_cfg(key: str, list_key: str, kind: str, names: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {key: kind}
+    if names:
+        out[list_key] = {"Quantity": len(names), "Items": names}
+    return out
+
+
+def _same(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    return all(_norm(a.get(k)) == _norm(b.get(k)) for k in keys)
+
+
+def _norm(value: Any) -> Any:
+    # Compare policy configs ignoring Name/Comment and an empty {"Quantity": 0} list.
+    if isinstance(value, dict):
+        return {
+            k: _norm(v)
+            for k, v in value.items()
+            if k not in ("Name", "Comment") and v not in ({"Quantity": 0}, {"Quantity": 0, "Items": []})
+        }
+    return value
+
+
+def _migration(b: Behavior) -> Fix:
+    fv = b.raw.get("ForwardedValues") or {}
+    headers = [str(h) for h in items(fv.get("Headers"))]
+    star = "*" in headers
+    ttls = {
+        "MinTTL": b.raw.get("MinTTL", 0),
+        "DefaultTTL": b.raw.get("DefaultTTL", 86400),
+        "MaxTTL": b.raw.get("MaxTTL", 31536000),
+    }
+    qs_on = bool(fv.get("QueryString"))
+    qs_keys = [str(k) for k in items(fv.get("QueryStringCacheKeys"))]
+    forward = str((fv.get("Cookies") or {}).get("Forward", "none"))
+    cookie_names = [str(n) for n in items((fv.get("Cookies") or {}).get("WhitelistedNames"))]
+    cookies = {"all": "all", "whitelist": "whitelist"}.get(forward, "none")
+    notes = [
+        "Legacy POST/PUT/PATCH/DELETE kept Authorization; under policies it is forwarded only when a "
+        "policy names it or an all-viewer origin request policy is used."
+    ]
+    if any(c in n for n in cookie_names for c in "*?"):
+        notes.append("Policies match cookie names exactly: the wildcard names must be listed one by one.")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", b.label).strip("-") or "default"
+    new: dict[str, Any] = {}
+    orp_cfg: dict[str, Any] | None = None
+    if star or all(v in (0, None) for v in ttls.values()):
+        # Nothing is cached (header-caching.html: "*" disables caching), so CachingDisabled plus an
+        # origin request policy carrying what the legacy settings forwarded.
+        cp_id: str = CACHING_DISABLED
+        orp_cfg = {
+            "HeadersConfig": {"HeaderBehavior": "allViewer"}
+            if star
+            else _selector_cfg("HeaderBehavior", "Headers", "whitelist" if headers else "none", headers),
+            "CookiesConfig": _selector_cfg("CookieBehavior", "Cookies", cookies, cookie_names),
+            "QueryStringsConfig": {"QueryStringBehavior": "all" if qs_on else "none"},
+        }
+    else:
+        cp_cfg = {
+            **ttls,
+            "ParametersInCacheKeyAndForwardedToOrigin": {
+                "EnableAcceptEncodingGzip": bool(b.raw.get("Compress")),
+                "EnableAcceptEncodingBrotli": False,
+                "HeadersConfig": _selector_cfg(
+                    "HeaderBehavior", "Headers", "whitelist" if headers else "none", headers
+                ),
+                "CookiesConfig": _selector_cfg("CookieBehavior", "Cookies", cookies, cookie_names),
+                "QueryStringsConfig": _selector_cfg(
+                    "QueryStringBehavior",
+                    "QueryStrings",
+                    ("whitelist" if qs_keys else "all") if qs_on else "none",
+                    qs_keys,
+                ),
+            },
+        }
+        keys = ("MinTTL", "DefaultTTL", "MaxTTL", "ParametersInCacheKeyAndForwardedToOrigin")
+        managed = [pid for pid, m in managed_policies("cache").items() if _same(m, cp_cfg, keys)]
+        if managed:
+            cp_id = managed[0]
+        else:
+            cp_id = f"<new-cache-policy-{slug}>"
+            new[cp_id] = {"CachePolicyConfig": {"Name": f"migrated-{slug}", "Comment": "", **cp_cfg}}
+        if qs_on and qs_keys:  # "forward all, cache based on whitelist"
+            orp_cfg = {
+                "HeadersConfig": {"HeaderBehavior": "none"},
+                "CookiesConfig": {"CookieBehavior": "none"},
+                "QueryStringsConfig": {"QueryStringBehavior": "all"},
+            }
+    orp_id: str | None = None
+    if orp_cfg is not None and not all(
+        v.get(k) == "none"
+        for v, k in (
+            (orp_cfg["HeadersConfig"], "HeaderBehavior"),
+            (orp_cfg["CookiesConfig"], "CookieBehavior"),
+            (orp_cfg["QueryStringsConfig"], "QueryStringBehavior"),
+        )
+    ):
+        orp_keys = ("HeadersConfig", "CookiesConfig", "QueryStringsConfig")
+        managed = [
+            pid for pid, m in managed_policies("origin_request").items() if _same(m, orp_cfg, orp_keys)
+        ]
+        if managed:
+            orp_id = managed[0]
+        else:
+            orp_id = f"<new-origin-request-policy-{slug}>"
+            new[orp_id] = {
+                "OriginRequestPolicyConfig": {"Name": f"migrated-{slug}", "Comment": "", **orp_cfg}
+            }
+    names = policy_name(cp_id, new) + (f" + {policy_name(orp_id, new)}" if orp_id else "")
+    return Fix(
+        f"Replace ForwardedValues and the TTL fields with {names}. " + " ".join(notes),
+        _use_policies(b, cp_id, orp_id),
+        new,
+    )
+
+
+# --- the rules --------------------------------------------------------------------------------------
+
+
+def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) -> None:
+    o = b.origin
+    if o is None:
+        return
+    example = _example_path(b.label)
+    api = _is_api(b)
+    if api and b.query.kind == "none":
+        if b.legacy:
+            fix = Fix(
+                "Forward query strings (ForwardedValues.QueryString = true).",
+                [
+                    {
+                        "op": "replace" if "QueryString" in (b.raw.get("ForwardedValues") or {}) else "add",
+                        "path": f"{b.pointer}/ForwardedValues/QueryString",
+                        "value": True,
+                    }
+                ],
+            )
+        else:
+            fix = Fix(
+                "Attach the AllViewerExceptHostHeader origin request policy (all query strings, "
+                "cookies and headers except Host).",
+                _use_policies(b, None, ALL_VIEWER_EXCEPT_HOST_HEADER),
+            )
+        out.append(
+            _finding(
+                config,
+                "query-strings-dropped",
+                "error" if o.is_execute_api else "warning",
+                b.label,
+                f"GET {example}?since=2020-01-01 reaches the origin as {o.path}{example} with no query "
+                "string.",
+                "This behavior forwards no query strings: neither its cache policy nor an origin request "
+                "policy "
+                "(or ForwardedValues.QueryString) includes them, and CloudFront sends only what is "
+                "configured.",
+                DOC + "controlling-origin-requests.html",
+                fix,
+            )
+        )
+    if o.is_execute_api and b.headers.includes("host"):
+        if b.legacy:
+            fv_headers = [str(h) for h in items((b.raw.get("ForwardedValues") or {}).get("Headers"))]
+            if "*" in fv_headers:
+                fix = Fix(
+                    "Move to CachingDisabled + AllViewerExceptHostHeader (everything but Host).",
+                    _use_policies(b, CACHING_DISABLED, ALL_VIEWER_EXCEPT_HOST_HEADER),
+                )
+            else:
+                kept = [h for h in fv_headers if h.lower() != "host"]
+                fix = Fix(
+                    "Remove Host from ForwardedValues.Headers.",
+                    [
+                        {
+                            "op": "replace",
+                            "path": f"{b.pointer}/ForwardedValues/Headers",
+                            "value": {"Quantity": len(kept), "Items": kept},
+                        }
+                    ],
+                )
+        else:
+            # An origin request policy always stays with the fix (AllViewerExceptHostHeader forwards
+            # everything but Host); the cache policy changes only if it keys on Host itself.
+            cp = CACHING_DISABLED if b.cache_headers.includes("host") else None
+            ops = _use_policies(b, cp, ALL_VIEWER_EXCEPT_HOST_HEADER)
+            fix = Fix(
+                "Stop forwarding the viewer's Host: use AllViewerExceptHostHeader"
+                + (" and CachingDisabled (the cache policy puts Host in the key)" if cp else "")
+                + ".",
+                ops,
+            )
+        out.append(
+            _finding(
+                config,
+                "viewer-host-to-execute-api",
+                "error",
+                b.label,
+                f"Requests to {example} reach API Gateway with Host: <your CloudFront domain>; API Gateway "
+                "answers 403 Forbidden.",
+                "An execute-api endpoint only answers to its own Host name; forwarding the viewer's Host "
+                "(AllViewer, a Host whitelist, or a cache policy keyed on Host) breaks it. "
+                "AllViewerExceptHostHeader exists for API Gateway origins.",
+                "https://repost.aws/knowledge-center/configure-cloudfront-to-forward-headers",
+                fix,
+            )
+        )
+    if api and not b.headers.includes("authorization"):
+        if b.legacy:
+            fv_headers = [str(h) for h in items((b.raw.get("ForwardedValues") or {}).get("Headers"))]
+            names = [*fv_headers, "Authorization"]
+            fix = Fix(
+                "Add Authorization to ForwardedValues.Headers (it then also keys the cache).",
+                [
+                    {
+                        "op": "replace" if "Headers" in b.raw.get("ForwardedValues", {}) else "add",
+                        "path": f"{b.pointer}/ForwardedValues/Headers",
+                        "value": {"Quantity": len(names), "Items": names},
+                    }
+                ],
+            )
+            what = "GET and HEAD requests"
+        else:
+            fix = Fix(
+                "Use CachingDisabled + AllViewerExceptHostHeader: Authorization reaches the API and "
+                "no response is shared between users.",
+                _use_policies(b, CACHING_DISABLED if b.caching else None, ALL_VIEWER_EXCEPT_HOST_HEADER),
+            )
+            what = "requests"
+        out.append(
+            _finding(
+                config,
+                "authorization-not-forwarded",
+                "warning",
+                b.label,
+                f"{what.capitalize()} to {example} reach the origin without their Authorization header; an "
+                "API "
+                "with an IAM, Cognito or Lambda authorizer answers 401/403.",
+                "CloudFront removes Authorization unless the cache key or an all-viewer origin request "
+                "policy "
+                "includes it (legacy settings keep it only on DELETE/PATCH/POST/PUT and uncached OPTIONS). "
+                "Ignore this if the API does not authenticate callers.",
+                DOC + "http-401-unauthorized.html",
+                fix,
+            )
+        )
+    if (
+        not b.legacy
+        and b.caching
+        and b.headers.includes("authorization")
+        and not b.cache_headers.includes("authorization")
+    ):
+        out.append(
+            _finding(
+                config,
+                "authorization-not-in-cache-key",
+                "error",
+                b.label,
+                f"GET {example} with user A's token is cached and served to user B without reaching the "
+                "origin.",
+                f"Cache policy {policy_name(b.cache_policy_id or '')} caches responses but its key does not "
+                "include Authorization, while the origin request policy forwards it. (AWS's Knowledge Center "
+                "says all-viewer policies forward Authorization only with caching off; "
+                "http-401-unauthorized.html does not: the model assumes it is forwarded.)",
+                DOC + "http-401-unauthorized.html",
+                Fix(
+                    "Use the CachingDisabled cache policy (or put Authorization in the cache key).",
+                    [_set(b.pointer, b.raw, "CachePolicyId", CACHING_DISABLED)],
+                ),
+            )
+        )
+    first = b.label.lstrip("/").split("/", 1)
+    stage_like = len([s for s in o.path.split("/") if s]) <= 1
+    if (
+        o.is_execute_api
+        and b.label != "default"
+        and len(first) == 2
+        and first[0]
+        and not any(c in first[0] for c in "*?")
+        and stage_like
+    ):
+        out.append(
+            _finding(
+                config,
+                "api-prefix-vs-stage",
+                "warning",
+                b.label,
+                f"{example} arrives at API Gateway as {o.path}{example}: the API needs a /{first[0]} "
+                "resource, "
+                'or it answers 403 {"message":"Missing Authentication Token"}.',
+                "CloudFront forwards the whole viewer path after OriginPath; it never strips the part the "
+                "path "
+                "pattern matched. This model cannot see the API's routes, so check them.",
+                DOC + "DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
+                Fix(
+                    f"Either add a /{first[0]} resource (or proxy) to the API, strip /{first[0]} with a "
+                    "CloudFront "
+                    "Function on viewer-request, or use a custom domain with a base path mapping.",
+                    [],
+                ),
+            )
+        )
+    if b.legacy and "ForwardedValues" in b.raw:
+        out.append(
+            _finding(
+                config,
+                "legacy-settings",
+                "info",
+                b.label,
+                "Requests are handled by the legacy cache settings (ForwardedValues).",
+                "AWS recommends cache and origin request policies; several forwarding rules (Authorization, "
+                "Brotli) differ under legacy settings.",
+                DOC + "controlling-the-cache-key.html",
+                _migration(b),
+            )
+        )
+
+
+def _shadowed(config: dict[str, Any], behaviors: list[Behavior], out: list[Finding]) -> None:
+    named = [b for b in behaviors if b.label not in ("default", "")]
+    for j, later in enumerate(named):
+        for i in range(j):
+            earlier = named[i]
+            if not pattern_covers(earlier.label, later.label):
+                continue
+            same = pattern_covers(later.label, earlier.label)
+            if same:
+                n = len(items(config.get("CacheBehaviors")))
+                fix = Fix(
+                    f"Remove the duplicate behavior {later.label!r}.",
+                    [
+                        {"op": "remove", "path": later.pointer},
+                        {"op": "replace", "path": "/CacheBehaviors/Quantity", "value": n - 1},
+                    ],
+                )
+            else:
+                fix = Fix(
+                    f"Move {later.label!r} before {earlier.label!r}.",
+                    [{"op": "move", "from": later.pointer, "path": earlier.pointer}],
+                )
+            out.append(
+                _finding(
+                    config,
+                    "pattern-shadowed",
+                    "warning",
+                    later.label,
+                    f"No request ever uses {later.label!r}: {earlier.label!r} comes first and matches every "
+                    "path "
+                    "it would.",
+                    "Behaviors are evaluated in order and the first match wins.",
+                    DOC + "DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern",
+                    fix,
+                )
+            )
+            break
+
+
+def diagnose(distribution_config: dict[str, Any], policies: dict[str, Any] | None = None) -> list[Finding]:
+    """Findings for ``distribution_config`` (config errors first, then per behavior, in order)."""
+    behaviors = compiled_behaviors(distribution_config, policies)
+    by_pointer = {b.pointer: b for b in behaviors}
+    out: list[Finding] = []
+    for issue in config_issues(distribution_config, policies):
+        out.append(
+            _finding(
+                distribution_config,
+                "config-error",
+                "error",
+                issue.behavior or "default",
+                f"AWS rejects this configuration: {issue.status} {issue.code}.",
+                issue.message,
+                issue.doc_url,
+                _issue_fix(issue, distribution_config, by_pointer),
+            )
+        )
+    _shadowed(distribution_config, behaviors, out)
+    for b in behaviors:
+        _behavior_findings(distribution_config, b, out)
+    for b in behaviors:
+        if b.auth_in_orp_whitelist:
+            # Doubtful point 1: a caution, not a config error (the newest AWS text allows it).
+            out.append(
+                _finding(
+                    distribution_config,
+                    "authorization-in-origin-request-policy",
+                    "info",
+                    b.label,
+                    "The model assumes Authorization is forwarded to the origin.",
+                    CAUTION_AUTH_IN_ORP,
+                    DOC + "http-401-unauthorized.html",
+                    None,
+                )
+            )
+    return out
