@@ -119,3 +119,14 @@ BY_ID = {d.id: d for d in DEVIATIONS}
 def explain(ctx: Context) -> Deviation | None:
     """The known deviation that explains this mismatch on the local target, if any."""
     return next((d for d in DEVIATIONS if d.applies is not None and d.applies(ctx)), None)
+
+
+def table(results: Any = None) -> list[dict[str, Any]]:
+    """Every documented deviation, with how many checks of ``results`` (a results table) it explained."""
+    seen: dict[str, int] = {}
+    if results is not None and len(results):
+        for note in results.loc[results["verdict"] == "deviation", "note"]:
+            dev_id = str(note).split(":", 1)[0]
+            seen[dev_id] = seen.get(dev_id, 0) + 1
+    return [{"deviation": d.id, "what MiniStack does": d.title, "checks it explained here": seen.get(d.id, 0)}
+            for d in DEVIATIONS]

@@ -99,3 +99,20 @@ def get(name: str) -> Preset:
             f"preset={name!r} is not known. Valid choices: {', '.join(PRESETS)} "
             "('recommended' is the right one for an API Gateway origin)."
         ) from None
+
+
+def table() -> list[dict[str, str]]:
+    """The presets as rows (name, settings, what happens), for notebooks and the README."""
+    rows = []
+    for p in PRESETS.values():
+        if p.forwarded_values is not None:
+            settings = "legacy ForwardedValues"
+        elif p.custom_cache_policy:
+            settings = f"custom cache policy ({CUSTOM_CACHE_POLICY_SUFFIX})"
+        else:
+            names = {CACHING_OPTIMIZED: "CachingOptimized", CACHING_DISABLED: "CachingDisabled",
+                     ALL_VIEWER: "AllViewer", ALL_VIEWER_EXCEPT_HOST: "AllViewerExceptHostHeader"}
+            settings = " + ".join(names[i] for i in (p.cache_policy_id, p.origin_request_policy_id) if i)
+        rows.append({"preset": p.name + (" (default)" if p.recommended else ""), "settings": settings,
+                     "what happens": p.summary})
+    return rows

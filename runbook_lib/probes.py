@@ -18,6 +18,7 @@ import requests
 from tqdm.auto import tqdm
 
 from .echo_lambda import MARKER as ECHO_MARKER
+from . import redact
 from .provision import INDEX_HTML
 from .target import Target
 
@@ -181,3 +182,13 @@ def run(target: Target, domain: str, matrix: list[Probe], progress: bool = True)
     """Send every probe (one keep-alive session), with a progress bar."""
     with requests.Session() as http:
         return [send(target, domain, p, http) for p in tqdm(matrix, desc="probes", disable=not progress)]
+
+
+def describe(matrix: list[Probe]) -> list[dict[str, Any]]:
+    """The matrix as rows a person reads (credentials masked)."""
+    return [{
+        "probe": p.id, "what": p.what,
+        "request": f"{p.method} {p.scheme}://…{p.path}" + (f"?{p.query}" if p.query else ""),
+        "headers": "; ".join(f"{k}: {v}" for k, v in redact.headers(p.header_dict()).items()),
+        "body": p.body or "", "checks": ", ".join(p.checks),
+    } for p in matrix]

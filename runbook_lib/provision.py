@@ -591,3 +591,24 @@ def _teardown_role(target: Target, stack_name: str, name: str) -> list[str]:
         _call("iam.DetachRolePolicy", iam.detach_role_policy, RoleName=name, PolicyArn=policy["PolicyArn"])
     _call("iam.DeleteRole", iam.delete_role, RoleName=name)
     return [f"role {name}"]
+
+
+def describe(target: Target, stack: Stack) -> dict[str, Any]:
+    """The deployed ``/api/*`` behavior and API origin, as CloudFront holds them."""
+    assert stack.distribution_id
+    config = target.client("cloudfront").get_distribution_config(Id=stack.distribution_id)["DistributionConfig"]
+    behavior = next(b for b in config["CacheBehaviors"]["Items"] if b["PathPattern"] == "/api/*")
+    origin = next(o for o in config["Origins"]["Items"] if o["Id"] == behavior["TargetOriginId"])
+    keep = ("PathPattern", "TargetOriginId", "ViewerProtocolPolicy", "CachePolicyId", "OriginRequestPolicyId",
+            "ForwardedValues", "AllowedMethods")
+    return {
+        "behavior": {k: behavior[k] for k in keep if k in behavior},
+        "origin": {k: origin.get(k) for k in ("Id", "DomainName", "OriginPath", "CustomOriginConfig")},
+    }
+
+
+def save(stack: Stack, folder: str | Path) -> Path:
+    path = Path(folder) / "stack.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack.to_dict(), indent=2))
+    return path

@@ -29,13 +29,18 @@ class Target:
     region: str
     endpoint_url: str | None = None
     session: boto3.session.Session = field(repr=False, default_factory=boto3.session.Session)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False, init=False)
 
     @property
     def is_local(self) -> bool:
         return self.name == "local"
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+        """One boto3 client per service, reused (tests put botocore Stubbers on these)."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url)
+        return self._clients[service]
 
     def api_origin(self, api_id: str, stage: str) -> dict[str, Any]:
         """The CloudFront origin fields that reach stage ``stage`` of REST API ``api_id``.

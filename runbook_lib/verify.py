@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -56,3 +58,13 @@ def verify(target: Target, stack_name: str, matrix: list[probes.Probe] | None = 
     table = results.compare(observations, aws_config, preset=stack.preset or "custom", host=stack.domain_name,
                             stage=stack.stage, local=target.is_local, policies=policies)
     return Verification(stack, config, aws_config, policies, observations, table)
+
+
+def save(v: Verification, folder: str | Path) -> list[Path]:
+    """``probes.csv`` (the table, credentials masked) and ``verify.json`` (the summary) in ``folder``."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    csv, meta = out / "probes.csv", out / "verify.json"
+    v.table.to_csv(csv, index=False)
+    meta.write_text(json.dumps({"stack": v.stack.to_dict(), "summary": v.summary, "verdict": v.verdict}, indent=2))
+    return [csv, meta]

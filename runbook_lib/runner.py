@@ -1,0 +1,151 @@
+"""The main job (`make report`): every notebook, headless, into ``outputs/<UTC timestamp>/``.
+
+It starts the embedded local AWS for ``target="local"`` (and always stops it), executes the
+notebooks in order with papermill, renders each to HTML (code hidden; a failed one still gets its
+report, error first), writes ``summary.json`` and points ``outputs/latest`` at the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import papermill as pm
+
+from . import params, reports
+from .errors import ParameterError
+from .local_aws import LocalAWS
+from .target import TARGETS
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+#: Run order. Teardown runs last, and runs even when an earlier notebook failed.
+NOTEBOOKS = ("01_build_origin", "02_verify_forwarding", "09_teardown")
+TEARDOWN = "09_teardown"
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.summary.get("ok"))
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+@contextlib.contextmanager
+def _local_aws(target: str, run_dir: Path) -> Iterator[str]:
+    if target != "local":
+        yield ""
+        return
+    _log("starting the local AWS (MiniStack) on 127.0.0.1 ...")
+    with LocalAWS(log_dir=run_dir) as aws:
+        _log(f"local AWS ready at {aws.endpoint_url} (log: {aws.log_path})")
+        yield aws.endpoint_url
+
+
+def _check_declared(name: str, given: dict[str, Any]) -> None:
+    """Refuse a parameter the notebook does not declare before spending a kernel on it."""
+    declared = pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ParameterError(f"{name} has no parameter {', '.join(unknown)}; it takes: {', '.join(declared)}.")
+
+
+def run(
+    target: str = "local",
+    out_root: Path | str = "outputs",
+    stack_name: str = "cf-apigw-runbook",
+    region: str = "",
+    profile: str = "",
+    notebooks: tuple[str, ...] = NOTEBOOKS,
+) -> RunResult:
+    if target not in TARGETS:
+        raise ParameterError(f"target={target!r} is not known. Valid choices: {', '.join(TARGETS)}.")
+    out_root = Path(out_root)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = out_root / stamp
+    run_dir.mkdir(parents=True, exist_ok=False)
+    result = RunResult(run_dir)
+    entries: list[dict[str, Any]] = []
+    with _local_aws(target, run_dir) as endpoint:
+        base = {"target": target, "stack_name": stack_name, "region": region, "profile": profile,
+                "endpoint_url": endpoint, "results_dir": str(run_dir.resolve())}
+        for name in notebooks:
+            entries.append(_execute(name, base, run_dir))
+    probes = _probe_counts(run_dir / "probes.csv")
+    ok = all(e["status"] == "ok" for e in entries) and probes["total"] > 0 and probes["failed"] == 0
+    result.summary = {"target": target, "ok": ok, "run": stamp, "notebooks": entries, "probes": probes}
+    (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
+    _point_latest(out_root, run_dir)
+    return result
+
+
+def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    spec = params.SPECS.get(name, {})
+    parameters = {k: v for k, v in base.items() if k in spec}
+    _check_declared(name, parameters)
+    out_nb = run_dir / f"{name}.ipynb"
+    start = time.monotonic()
+    status, error = "ok", None
+    try:
+        pm.execute_notebook(
+            str(NOTEBOOK_DIR / f"{name}.ipynb"), str(out_nb), parameters=parameters, kernel_name="python3",
+            progress_bar=False, cwd=str(run_dir), request_save_on_cell_execute=False,
+        )
+    except pm.PapermillExecutionError as err:
+        status, error = "error", f"{err.ename}: {err.evalue}"
+    html = reports.render_html(out_nb, run_dir / f"{name}.html", title=name) if out_nb.exists() else None
+    took = time.monotonic() - start
+    _log(f"  {name:<24} {status:<5} {took:6.1f} s" + (f"  {error}" if error else ""))
+    entry: dict[str, Any] = {"name": name, "status": status, "html": html.name if html else None}
+    if error:
+        entry["error"] = error
+    return entry
+
+
+def _probe_counts(csv: Path) -> dict[str, int]:
+    if not csv.exists():
+        return {"total": 0, "passed": 0, "failed": 0, "deviations": 0}
+    verdicts = pd.read_csv(csv)["verdict"].value_counts()
+    return {"total": int(verdicts.sum()), "passed": int(verdicts.get("pass", 0)),
+            "failed": int(verdicts.get("fail", 0)), "deviations": int(verdicts.get("deviation", 0))}
+
+
+def _point_latest(out_root: Path, run_dir: Path) -> None:
+    latest = out_root / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(run_dir.name, target_is_directory=True)
+
+
+def print_summary(result: RunResult) -> None:
+    s = result.summary
+    p = s["probes"]
+    _log(f"\n{'PASS' if result.ok else 'FAIL'}: target={s['target']}, {p['total']} checks: {p['passed']} passed, "
+         f"{p['failed']} failed, {p['deviations']} known emulator deviations")
+    for nb in s["notebooks"]:
+        _log(f"  {nb['name']}: {nb['status']}" + (f" ({nb['error']})" if nb.get("error") else ""))
+    _log(f"reports: {result.run_dir}/*.html (also outputs/latest)")
+
+
+def main(target: str = "local", out_root: str = "outputs") -> int:
+    result = run(target=target, out_root=out_root)
+    print_summary(result)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
