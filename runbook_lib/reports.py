@@ -126,11 +126,17 @@ _MERMAID_RENDERER = """\
   if (!blocks.length || !window.mermaid) { return; }
   window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "default",
                               maxTextSize: 100000 });
+  // nbconvert writes the diagram source into <pre> without HTML-escaping it, so a label such as
+  // "a<br/>b" arrives as an element: read the markup back rather than only the text.
+  function source(pre) {
+    return pre.innerHTML.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+      .replace(/&nbsp;/g, " ").replace(/&amp;/g, "&").trim();
+  }
   var chain = Promise.resolve();
   blocks.forEach(function (pre, i) {
     chain = chain.then(function () {
       var id = "runbook-mermaid-" + i;
-      return window.mermaid.render(id, pre.textContent.trim()).then(function (result) {
+      return window.mermaid.render(id, source(pre)).then(function (result) {
         var figure = document.createElement("figure");
         figure.className = "runbook-mermaid";
         figure.innerHTML = result.svg;

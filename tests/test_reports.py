@@ -298,12 +298,19 @@ def test_mermaid_block_renders_as_svg_in_a_browser_without_network(tmp_path: Pat
         new_markdown_cell(
             "## Request path\n\n```mermaid\nflowchart LR\n"
             "  Viewer --> CF[CloudFront] -->|/api/*| APIGW[API Gateway]\n```\n"
-        )
+        ),
+        # nbconvert does not escape diagram source: markup and '&' in labels must survive.
+        new_markdown_cell('```mermaid\nflowchart TB\n  O["Origin<br/>stage & path"] --> L[Lambda]\n```'),
+        new_markdown_cell("```mermaid\nflowchart LR\n  A -->\n```"),  # does not parse
     ]
     report = render_html(_write(nb, tmp_path / "diagram.ipynb"), tmp_path / "diagram.html")
-    dom = _dump_dom(report, tmp_path / "profile", dead_proxy=dead_proxy)
+    dom = _body(_dump_dom(report, tmp_path / "profile", dead_proxy=dead_proxy))
 
     assert re.search(r'<figure class="runbook-mermaid"><svg[^>]*id="runbook-mermaid-0"', dom), dom[-3000:]
-    assert "API Gateway" in dom and "CloudFront" in dom
-    assert 'class="runbook-mermaid-error"' not in dom
-    assert '<pre class="mermaid">' not in dom  # the source block was replaced by the diagram
+    assert re.search(r'<figure class="runbook-mermaid"><svg[^>]*id="runbook-mermaid-1"', dom), dom[-3000:]
+    assert "API Gateway" in dom and "<p>Origin<br>stage &amp; path</p>" in dom
+    # The broken diagram keeps its source on the page, with Mermaid's parse error under it.
+    assert dom.count('<pre class="mermaid">') == 1
+    assert re.search(
+        r'class="runbook-mermaid-error">This Mermaid diagram could not be rendered: .*Parse error', dom
+    )
