@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
 from .diagnosis import Finding, Fix, diagnose
+from .errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
 from .model import SimulationResult, simulate
 
 __all__ = [

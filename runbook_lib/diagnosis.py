@@ -325,8 +325,12 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
         return
     example = _example_path(b.label)
     api = _is_api(b)
+    # A behavior with neither ForwardedValues nor a cache policy (a config error of its own) is
+    # fixed the policy way, with CachingDisabled added.
+    legacy = b.legacy and isinstance(b.raw.get("ForwardedValues"), dict)
+    base_cp = CACHING_DISABLED if b.cache_policy_id is None and not legacy else None
     if api and b.query.kind == "none":
-        if b.legacy:
+        if legacy:
             fix = Fix(
                 "Forward query strings (ForwardedValues.QueryString = true).",
                 [
@@ -341,7 +345,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             fix = Fix(
                 "Attach the AllViewerExceptHostHeader origin request policy (all query strings, "
                 "cookies and headers except Host).",
-                _use_policies(b, None, ALL_VIEWER_EXCEPT_HOST_HEADER),
+                _use_policies(b, base_cp, ALL_VIEWER_EXCEPT_HOST_HEADER),
             )
         out.append(
             _finding(
@@ -360,7 +364,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             )
         )
     if o.is_execute_api and b.headers.includes("host"):
-        if b.legacy:
+        if legacy:
             fv_headers = [str(h) for h in items((b.raw.get("ForwardedValues") or {}).get("Headers"))]
             if "*" in fv_headers:
                 fix = Fix(
@@ -406,7 +410,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             )
         )
     if api and not b.headers.includes("authorization"):
-        if b.legacy:
+        if legacy:
             fv_headers = [str(h) for h in items((b.raw.get("ForwardedValues") or {}).get("Headers"))]
             names = [*fv_headers, "Authorization"]
             fix = Fix(
@@ -424,7 +428,9 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             fix = Fix(
                 "Use CachingDisabled + AllViewerExceptHostHeader: Authorization reaches the API and "
                 "no response is shared between users.",
-                _use_policies(b, CACHING_DISABLED if b.caching else None, ALL_VIEWER_EXCEPT_HOST_HEADER),
+                _use_policies(
+                    b, CACHING_DISABLED if b.caching else base_cp, ALL_VIEWER_EXCEPT_HOST_HEADER
+                ),
             )
             what = "requests"
         out.append(
@@ -470,7 +476,9 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             )
         )
     first = b.label.lstrip("/").split("/", 1)
-    stage_like = len([s for s in o.path.split("/") if s]) <= 1
+    # With no OriginPath the first path segment is the stage itself; with a one-segment OriginPath
+    # (the stage) the whole viewer path must be an API route.
+    stage_like = len([s for s in o.path.split("/") if s]) == 1
     if (
         o.is_execute_api
         and b.label != "default"
@@ -566,7 +574,7 @@ def diagnose(distribution_config: dict[str, Any], policies: dict[str, Any] | Non
                 distribution_config,
                 "config-error",
                 "error",
-                issue.behavior or "default",
+                issue.behavior if issue.behavior is not None else "default",
                 f"AWS rejects this configuration: {issue.status} {issue.code}.",
                 issue.message,
                 issue.doc_url,
