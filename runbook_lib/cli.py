@@ -16,7 +16,8 @@ from typing import Any, TextIO
 from .diagnosis import diagnose
 from .errors import ConfigError, RunbookError
 from .model import simulate
-from .policies import is_managed
+from .policies import fetch_custom_policies
+from .target import connect
 
 __all__ = ["COMMANDS", "main", "fetch_distribution", "make_cloudfront_client", "load_json"]
 
@@ -144,19 +145,9 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
 
 def make_cloudfront_client(target: str, endpoint_url: str | None) -> Any:
     """A boto3 CloudFront client for ``aws`` (default credentials) or ``local`` (dummy credentials)."""
-    import boto3
-
-    if target == "local":
-        if not endpoint_url:
-            raise ConfigError("--target local needs --endpoint-url (e.g. http://127.0.0.1:4566).")
-        return boto3.client(
-            "cloudfront",
-            endpoint_url=endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-    return boto3.client("cloudfront", endpoint_url=endpoint_url, region_name="us-east-1")
+    if target == "local" and not endpoint_url:
+        raise ConfigError("--target local needs --endpoint-url (e.g. http://127.0.0.1:4566).")
+    return connect(target, region="us-east-1", endpoint_url=endpoint_url or "").client("cloudfront")
 
 
 def fetch_distribution(client: Any, distribution_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -165,28 +156,13 @@ def fetch_distribution(client: Any, distribution_id: str) -> tuple[dict[str, Any
 
     try:
         config: dict[str, Any] = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
-        behaviors = [
-            config.get("DefaultCacheBehavior") or {},
-            *((config.get("CacheBehaviors") or {}).get("Items") or []),
-        ]
-        policies: dict[str, Any] = {}
-        for b in behaviors:
-            for key, call, answer in (
-                ("CachePolicyId", client.get_cache_policy, "CachePolicy"),
-                ("OriginRequestPolicyId", client.get_origin_request_policy, "OriginRequestPolicy"),
-            ):
-                pid = b.get(key)
-                if pid and not is_managed(pid) and pid not in policies:
-                    body = call(Id=pid)[answer]
-                    inner = "CachePolicyConfig" if answer == "CachePolicy" else "OriginRequestPolicyConfig"
-                    policies[pid] = {inner: body[inner]}
+        return config, fetch_custom_policies(client, config)
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "ClientError")
         raise ConfigError(
             f"Fetching distribution {distribution_id} failed: {code}: "
             f"{err.response.get('Error', {}).get('Message', err)}. Check the ID, the target and credentials."
         ) from err
-    return config, policies
 
 
 def _add_diagnose(p: argparse.ArgumentParser) -> None:
@@ -224,9 +200,65 @@ def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# --- report, lab, clean-notebooks -------------------------------------------------------------------
+
+
+def _add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", choices=("local", "aws"), default="local",
+                   help="local: the embedded MiniStack (default); aws: your account")
+    p.add_argument("--out", default="outputs", help="folder that gets <UTC timestamp>/ and latest")
+    p.add_argument("--stack-name", default="cf-apigw-runbook", help="names and tags what the run creates")
+    p.add_argument("--region", default="", help="AWS region for --target aws (default: AWS_REGION / profile)")
+    p.add_argument("--profile", default="", help="AWS profile for --target aws")
+
+
+def _run_report(args: argparse.Namespace, out: TextIO) -> int:
+    from . import runner
+
+    result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
+                        profile=args.profile)
+    runner.print_summary(result)
+    return 0 if result.ok else 1
+
+
+def _add_lab(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="outputs", help="the local AWS's log goes to OUT/lab/")
+
+
+def _run_lab(args: argparse.Namespace, out: TextIO) -> int:
+    from . import runner
+
+    return runner.lab(out_root=args.out)
+
+
+def _add_clean(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", help="notebooks or folders of notebooks")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a notebook has outputs")
+
+
+def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from . import notebooks
+
+    paths = [Path(p) for p in args.paths]
+    if args.check:
+        problems = notebooks.check(paths)
+        for line in problems:
+            out.write(line + "\n")
+        return 1 if problems else 0
+    for path in notebooks.find(paths):
+        if notebooks.clean(path):
+            out.write(f"cleaned {path}\n")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
+    "report": ("run every notebook headless into outputs/<UTC timestamp>/ (make report)", _add_report, _run_report),
+    "lab": ("open the notebooks in JupyterLab with a local AWS running (make lab)", _add_lab, _run_lab),
+    "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
 }
 
 

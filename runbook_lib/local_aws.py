@@ -92,7 +92,7 @@ class LocalAWS:
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "ministack"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                self.command(), env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         finally:
@@ -103,6 +103,9 @@ class LocalAWS:
             self.stop()
             raise
         return self
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "ministack"]
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

@@ -156,3 +156,20 @@ def resolve_origin_request_policy(
 ) -> dict[str, Any] | None:
     """The ``OriginRequestPolicyConfig`` for ``policy_id`` (custom first, then managed), or None."""
     return _resolve("origin_request", policy_id, policies)
+
+
+def fetch_custom_policies(cloudfront: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The custom (not managed) policies ``config`` references, fetched with a boto3 CloudFront client,
+    in the ``policies`` shape that :func:`runbook_lib.simulate` takes."""
+    behaviors = [config.get("DefaultCacheBehavior") or {}, *((config.get("CacheBehaviors") or {}).get("Items") or [])]
+    found: dict[str, Any] = {}
+    for b in behaviors:
+        for key, call, answer in (
+            ("CachePolicyId", cloudfront.get_cache_policy, "CachePolicy"),
+            ("OriginRequestPolicyId", cloudfront.get_origin_request_policy, "OriginRequestPolicy"),
+        ):
+            pid = b.get(key)
+            if pid and not is_managed(pid) and pid not in found:
+                inner = f"{answer}Config"
+                found[pid] = {inner: call(Id=pid)[answer][inner]}
+    return found

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import requests
 from tqdm.auto import tqdm
 
-from .echo_lambda import MARKER as ECHO_MARKER
 from . import redact
+from .echo_lambda import MARKER as ECHO_MARKER
 from .provision import INDEX_HTML
 from .target import Target
 

@@ -466,24 +466,6 @@ def find(target: Target, stack_name: str) -> Stack | None:
     return stack
 
 
-def custom_policies(target: Target, config: dict[str, Any]) -> dict[str, Any]:
-    """The custom cache and origin request policies ``config`` uses, by ID, in the model's shape."""
-    from .policies import is_managed
-
-    cf = target.client("cloudfront")
-    found: dict[str, Any] = {}
-    behaviors = [config["DefaultCacheBehavior"], *(config.get("CacheBehaviors", {}).get("Items") or [])]
-    for b in behaviors:
-        for key, getter, shape in (("CachePolicyId", cf.get_cache_policy, "CachePolicy"),
-                                   ("OriginRequestPolicyId", cf.get_origin_request_policy,
-                                    "OriginRequestPolicy")):
-            pid = b.get(key)
-            if pid and not is_managed(pid) and pid not in found:
-                policy = _call(f"cloudfront.Get{shape}", getter, Id=pid)[shape]
-                found[pid] = {f"{shape}Config": policy[f"{shape}Config"]}
-    return found
-
-
 def preset_of(config: dict[str, Any]) -> str | None:
     """Which preset the ``/api/*`` behavior of ``config`` matches, or None when it matches none."""
     behavior = next((b for b in config.get("CacheBehaviors", {}).get("Items", []) or []

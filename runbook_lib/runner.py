@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ import papermill as pm
 from . import params, reports
 from .errors import ParameterError
 from .local_aws import LocalAWS
-from .target import TARGETS
+from .target import ENDPOINT_ENV, TARGETS
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
@@ -141,11 +143,14 @@ def print_summary(result: RunResult) -> None:
     _log(f"reports: {result.run_dir}/*.html (also outputs/latest)")
 
 
-def main(target: str = "local", out_root: str = "outputs") -> int:
-    result = run(target=target, out_root=out_root)
-    print_summary(result)
-    return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> int:
+    """JupyterLab on the notebooks, with a local AWS running for as long as Lab runs."""
+    run_dir = Path(out_root) / "lab"
+    with LocalAWS(log_dir=run_dir) as aws:
+        _log(f"local AWS at {aws.endpoint_url}; notebooks with target='local' find it through ${ENDPOINT_ENV}")
+        env = {**os.environ, ENDPOINT_ENV: aws.endpoint_url}
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", str(NOTEBOOK_DIR), *extra_args]
+        try:
+            return subprocess.call(cmd, env=env)
+        except KeyboardInterrupt:
+            return 130

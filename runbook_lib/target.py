@@ -130,8 +130,9 @@ def connect(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=_LOCAL_REGION
         )
         return Target("local", region or _LOCAL_REGION, endpoint, session)
-    session = boto3.session.Session(profile_name=profile or None, region_name=region or None)
-    resolved = region or session.region_name
+    session = boto3.session.Session(profile_name=profile or None,
+                                    region_name=region or os.environ.get("AWS_REGION") or None)
+    resolved = session.region_name
     if not resolved:
         raise ParameterError(
             "target='aws' needs a region: pass region='eu-west-1' (for example) or set AWS_REGION."

@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import probes, provision, results
 from .errors import ProvisioningError
+from .policies import fetch_custom_policies
 from .target import Target
 
 
@@ -47,7 +48,7 @@ def load(target: Target, stack_name: str) -> tuple[provision.Stack, dict[str, An
         )
     config = target.client("cloudfront").get_distribution_config(Id=stack.distribution_id)["DistributionConfig"]
     aws_config = target.as_on_aws(config, "api", stack.api_id, stack.stage)
-    return stack, config, aws_config, provision.custom_policies(target, config)
+    return stack, config, aws_config, fetch_custom_policies(target.client("cloudfront"), config)
 
 
 def verify(target: Target, stack_name: str, matrix: list[probes.Probe] | None = None,

@@ -1,0 +1,27 @@
+"""Shared fixtures: one real MiniStack on loopback for the tests that need the local AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runbook_lib.local_aws import LocalAWS
+from runbook_lib.target import Target, connect
+
+
+@pytest.fixture(scope="session")
+def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
+    with LocalAWS(log_dir=tmp_path_factory.mktemp("ministack")) as aws:
+        yield aws
+
+
+@pytest.fixture
+def local_target(local_aws: LocalAWS) -> Target:
+    return connect("local", endpoint_url=local_aws.endpoint_url)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,103 @@
+"""The real notebooks, executed headless with papermill against a real local AWS (MiniStack)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+from runbook_lib import presets, provision, results, runner, verify
+from runbook_lib.errors import ParameterError
+from runbook_lib.local_aws import LocalAWS
+from runbook_lib.target import Target
+
+pytestmark = pytest.mark.integration
+
+
+def test_make_report_end_to_end(tmp_path: Path) -> None:
+    result = runner.run(target="local", out_root=tmp_path)
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["ok"] is True and summary["target"] == "local"
+    assert [nb["name"] for nb in summary["notebooks"]] == list(runner.NOTEBOOKS)
+    assert all(nb["status"] == "ok" and (result.run_dir / nb["html"]).stat().st_size > 0
+               for nb in summary["notebooks"])
+    probes = summary["probes"]
+    assert probes["total"] >= 30 and probes["failed"] == 0
+    assert probes["passed"] + probes["deviations"] == probes["total"]
+    table = pd.read_csv(result.run_dir / "probes.csv")
+    assert list(table.columns) == results.COLUMNS
+    assert (tmp_path / "latest").resolve() == result.run_dir.resolve()
+    # Teardown ran last and left nothing behind.
+    teardown = (result.run_dir / "09_teardown.ipynb").read_text()
+    assert "nothing of the stack is left" in teardown
+    # Credentials were compared, but no output holds one.
+    for path in result.run_dir.iterdir():
+        if path.is_file():
+            assert "Bearer " not in path.read_text(errors="replace"), path.name
+    verify_html = (result.run_dir / "02_verify_forwarding.html").read_text()
+    assert "PASS: all" in verify_html and "query-single" in verify_html
+
+
+def test_a_failed_notebook_still_gets_its_report_and_fails_the_run(tmp_path: Path) -> None:
+    # Verify with nothing built: the notebook raises, the report says why, the run is not ok.
+    result = runner.run(target="local", out_root=tmp_path, notebooks=("02_verify_forwarding",))
+    [entry] = result.summary["notebooks"]
+    assert entry["status"] == "error" and "No runbook stack named" in entry["error"]
+    assert result.ok is False
+    html = (result.run_dir / entry["html"]).read_text()
+    banner = html.index('class="runbook-banner"')
+    assert banner < html.index('class="runbook-failed-cell"')  # the error comes first, before any cell
+    assert "No runbook stack named" in html[banner: banner + 3000]
+
+
+def test_bad_parameter_is_refused_in_the_first_cell(tmp_path: Path, local_aws: LocalAWS, repo_root: Path) -> None:
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(str(repo_root / "notebooks" / "01_build_origin.ipynb"), str(tmp_path / "out.ipynb"),
+                            parameters={"preset": "fast", "endpoint_url": local_aws.endpoint_url},
+                            kernel_name="python3", progress_bar=False)
+    err = info.value
+    assert err.ename == "ParameterError"
+    assert "Valid choices: recommended, legacy-no-query" in err.evalue
+    # The failing cell is the first code cell after the parameters cell, not cell 17.
+    nb = json.loads((repo_root / "notebooks" / "01_build_origin.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    first = next(i for i, c in enumerate(code) if "parameters" in c["metadata"].get("tags", [])) + 1
+    assert err.source == "".join(code[first]["source"])
+
+
+def test_runner_refuses_a_parameter_the_notebook_does_not_declare() -> None:
+    with pytest.raises(ParameterError, match="has no parameter bogus"):
+        runner._check_declared("09_teardown", {"bogus": 1})
+
+
+@pytest.mark.parametrize("preset", list(presets.PRESETS))
+def test_every_preset_behaves_as_the_model_predicts(local_target: Target, preset: str) -> None:
+    # One stack, updated in place from preset to preset (the IfMatch update path).
+    stack = provision.build(local_target, "rb-presets", preset, progress=False)
+    assert provision.find(local_target, "rb-presets").preset == preset  # type: ignore[union-attr]
+    v = verify.verify(local_target, "rb-presets", progress=False)
+    failed = v.table[v.table["verdict"] == "fail"]
+    assert failed.empty, failed.to_string()
+    assert v.stack.distribution_id == stack.distribution_id
+
+
+def test_rebuild_reuses_and_teardown_removes_only_what_it_made(local_target: Target) -> None:
+    s3, apig = local_target.client("s3"), local_target.client("apigateway")
+    s3.create_bucket(Bucket="someone-elses-bucket")
+    foreign_api = apig.create_rest_api(name="rb-own-echo-api")["id"]  # same name as ours, no tag
+    first = provision.build(local_target, "rb-own", "recommended", progress=False)
+    second = provision.build(local_target, "rb-own", "recommended", progress=False)
+    assert first.to_dict() == second.to_dict()
+    cf = local_target.client("cloudfront")
+    ours = [d for d in cf.list_distributions()["DistributionList"].get("Items", [])
+            if d["Comment"] == f"{provision.TAG_KEY}=rb-own"]
+    assert len(ours) == 1
+    removed = provision.teardown(local_target, "rb-own", progress=False)
+    assert any(r.startswith("distribution") for r in removed) and any(r.startswith("bucket") for r in removed)
+    assert provision.find(local_target, "rb-own") is None
+    assert "someone-elses-bucket" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert foreign_api in {a["id"] for a in apig.get_rest_apis()["items"]}
+    assert provision.teardown(local_target, "rb-own", progress=False) == []  # idempotent

@@ -1,0 +1,147 @@
+"""Probes, expectations and verdicts, without a network: the parts that decide pass/fail/deviation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runbook_lib import deviations, echo_lambda, presets, probes, results
+from runbook_lib.probes import ABSENT, NO_QUERY, Observation, Probe
+from runbook_lib.provision import INDEX_HTML, api_behavior
+from runbook_lib.target import aws_api_origin
+
+HOST = "d111111abcdef8.cloudfront.net"
+
+
+def _config(preset: str) -> dict[str, Any]:
+    return {
+        "CallerReference": "x", "Comment": "", "Enabled": True, "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": 2, "Items": [
+            {"Id": "site", "DomainName": "b.s3.us-east-1.amazonaws.com", "OriginPath": "",
+             "S3OriginConfig": {"OriginAccessIdentity": ""}},
+            {"Id": "api", **aws_api_origin("abc123", "prod", "us-east-1")},
+        ]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "CachePolicyId": presets.CACHING_OPTIMIZED},
+        "CacheBehaviors": {"Quantity": 1, "Items": [api_behavior(presets.get(preset))]},
+    }
+
+
+def _echo(probe: Probe, query: dict[str, list[str]] | None, headers: dict[str, list[str]]) -> Observation:
+    return Observation(probe, 200, "api", {
+        "api.method": probe.method, "api.path": probe.path, "api.stage_path": "/prod" + probe.path,
+        "api.query": probes.format_query(query), "api.body": probe.body or ABSENT,
+        **{f"api.header.{k}": ", ".join(v) for k, v in headers.items()},
+    })
+
+
+def _compare(obs: list[Observation], preset: str, local: bool) -> Any:
+    return results.compare(obs, _config(preset), preset=preset, host=HOST, stage="prod", local=local)
+
+
+def test_query_that_arrives_passes_under_recommended() -> None:
+    probe = Probe("q", "", "GET", "/api/data", "since=2020-01-01&tag=a&tag=b", checks=("status", "api.query"))
+    table = _compare([_echo(probe, {"since": ["2020-01-01"], "tag": ["a", "b"]}, {})], "recommended", False)
+    assert list(table["verdict"]) == ["pass", "pass"]
+
+
+def test_query_that_is_dropped_fails_under_recommended() -> None:
+    probe = Probe("q", "", "GET", "/api/data", "since=2020-01-01", checks=("api.query",))
+    table = _compare([_echo(probe, None, {})], "recommended", False)
+    row = table.iloc[0]
+    assert (row["expected"], row["observed"], row["verdict"]) == ("since=2020-01-01", NO_QUERY, "fail")
+
+
+def test_dropped_query_is_the_expected_outcome_of_legacy_no_query() -> None:
+    probe = Probe("q", "", "GET", "/api/data", "since=2020-01-01", checks=("api.query",))
+    table = _compare([_echo(probe, None, {})], "legacy-no-query", False)
+    assert table.iloc[0]["verdict"] == "pass"
+
+
+def test_authorization_is_compared_unmasked_but_shown_masked() -> None:
+    probe = Probe("a", "", "GET", "/api/data", headers=(("Authorization", "Bearer right"),),
+                  checks=("api.header.authorization",))
+    wrong = _compare([_echo(probe, None, {"authorization": ["Bearer wrong"]})], "recommended", False)
+    right = _compare([_echo(probe, None, {"authorization": ["Bearer right"]})], "recommended", False)
+    assert wrong.iloc[0]["verdict"] == "fail" and right.iloc[0]["verdict"] == "pass"
+    assert "Bearer" not in wrong.to_csv() and "right" not in right.to_csv()
+
+
+def test_a_documented_deviation_only_applies_on_the_local_target() -> None:
+    probe = Probe("c", "", "GET", "/api/data", headers=(("Cookie", "theme=dark; session=s1"),),
+                  checks=("api.header.cookie",))
+    obs = [_echo(probe, None, {"cookie": ["theme=dark; session=s1"]})]  # viewer order, AWS sorts
+    local, aws = _compare(obs, "recommended", True), _compare(obs, "recommended", False)
+    assert local.iloc[0]["verdict"] == "deviation" and local.iloc[0]["note"].startswith("cookie-order-kept")
+    assert aws.iloc[0]["verdict"] == "fail"
+
+
+def test_an_unexplained_local_mismatch_is_a_fail() -> None:
+    probe = Probe("x", "", "GET", "/api/data", headers=(("X-Runbook-Probe", "1"),),
+                  checks=("api.header.x-runbook-probe",))
+    table = _compare([_echo(probe, None, {})], "recommended", True)
+    assert table.iloc[0]["verdict"] == "fail"
+
+
+def test_viewer_host_to_execute_api_is_expected_to_be_refused_by_api_gateway() -> None:
+    probe = Probe("h", "", "GET", "/api/data", checks=("status", "served_by"))
+    table = _compare([Observation(probe, 403, "api-gateway")], "allviewer", False)
+    assert list(table["expected"]) == [403, "api-gateway"] and set(table["verdict"]) == {"pass"}
+
+
+def test_http_viewer_is_redirected_with_the_https_url() -> None:
+    probe = Probe("r", "", "GET", "/api/data", "a=1", scheme="http", checks=("status", "location"))
+    obs = Observation(probe, 301, "cloudfront", {"location": f"https://{HOST}/api/data?a=1"})
+    assert set(_compare([obs], "recommended", False)["verdict"]) == {"pass"}
+
+
+def test_summary_and_verdict_line() -> None:
+    probe = Probe("q", "", "GET", "/api/data", "a=1", checks=("api.query",))
+    table = _compare([_echo(probe, None, {})], "recommended", False)
+    assert results.summary(table) == {"total": 1, "passed": 0, "failed": 1, "deviations": 0}
+    assert results.verdict_line(table, "recommended").startswith("FAIL: 1 of 1")
+
+
+@pytest.mark.parametrize(("status", "headers", "body", "who"), [
+    (200, {}, json.dumps({"echo": echo_lambda.MARKER}).encode(), "api"),
+    (200, {}, INDEX_HTML, "s3"),
+    (403, {}, b'<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>', "s3"),
+    (403, {"x-amzn-RequestId": "1"}, b'{"message":"Forbidden"}', "api-gateway"),
+    (301, {"Location": "https://x/"}, b"", "cloudfront"),
+])
+def test_classify_who_answered(status: int, headers: dict[str, str], body: bytes, who: str) -> None:
+    assert probes.classify(status, headers, body)[0] == who
+
+
+def test_format_query_is_order_independent_for_keys_and_keeps_repeats() -> None:
+    assert probes.format_query({"b": ["2"], "a": ["1", "0"]}) == "a=1&a=0&b=2"
+    assert probes.format_query(None) == NO_QUERY
+
+
+def test_default_matrix_covers_the_issue() -> None:
+    matrix = probes.default_matrix("tok")
+    methods = {p.method for p in matrix}
+    assert methods == {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    assert {"/api/data", "/api/a/b/c", "/api", "/index.html"} <= {p.path for p in matrix}
+    assert sum(len(p.checks) for p in matrix) >= 30
+    described = json.dumps(probes.describe(matrix))
+    assert "Bearer tok" not in described  # credentials masked in the matrix table too
+
+
+def test_echo_handler_returns_what_it_received() -> None:
+    event = {"httpMethod": "POST", "path": "/api/x", "resource": "/api/{proxy+}",
+             "requestContext": {"path": "/prod/api/x", "stage": "prod"},
+             "multiValueQueryStringParameters": {"a": ["1", "2"]},
+             "multiValueHeaders": {"X-Test": ["v"]}, "body": "aGk=", "isBase64Encoded": True}
+    body = json.loads(echo_lambda.handler(event, None)["body"])
+    assert body["query"] == {"a": ["1", "2"]} and body["headers"] == {"x-test": ["v"]}
+    assert (body["body"], body["stage_path"]) == ("hi", "/prod/api/x")
+
+
+def test_deviation_list_matches_the_docs(repo_root: Path) -> None:
+    doc = (repo_root / "docs" / "deviations.md").read_text()
+    documented = {line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")}
+    assert documented == {d.id for d in deviations.DEVIATIONS}
