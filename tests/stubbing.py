@@ -200,7 +200,21 @@ def distribution_list(*summaries: dict[str, Any], next_marker: str = "") -> dict
     return {"DistributionList": body}
 
 
+#: CloudFront answers with the methods in its own order, not the one sent (terraform-provider-aws
+#: PR 7732 made these lists sets for that reason; carina-rs/carina issue 3093 shows ["HEAD", "GET"]).
+_AWS_METHOD_ORDER = ["HEAD", "DELETE", "POST", "GET", "OPTIONS", "PUT", "PATCH"]
+
+
+def _aws_order(methods: dict[str, Any]) -> dict[str, Any]:
+    return {**methods, "Items": sorted(methods["Items"], key=_AWS_METHOD_ORDER.index)}
+
+
 def _behavior_defaults(behavior: dict[str, Any]) -> dict[str, Any]:
+    if "AllowedMethods" in behavior:
+        allowed = _aws_order(behavior["AllowedMethods"])
+        if "CachedMethods" in allowed:
+            allowed["CachedMethods"] = _aws_order(allowed["CachedMethods"])
+        behavior = {**behavior, "AllowedMethods": allowed}
     filled = {
         "TrustedSigners": {"Enabled": False, "Quantity": 0},
         "TrustedKeyGroups": {"Enabled": False, "Quantity": 0},
@@ -214,7 +228,8 @@ def _behavior_defaults(behavior: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_returned(config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` the way GetDistributionConfig gives it back: with the defaults AWS fills in."""
+    """``config`` the way GetDistributionConfig gives it back: with the defaults AWS fills in, and the
+    methods lists in CloudFront's order."""
     out = copy.deepcopy(config)
     for origin in out["Origins"]["Items"]:
         origin.setdefault("CustomHeaders", {"Quantity": 0})

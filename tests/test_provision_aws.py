@@ -324,7 +324,8 @@ def test_fresh_build_sends_valid_requests(region: str, preset: str) -> None:
 
 
 def test_rerun_reuses_everything_and_leaves_an_unchanged_distribution_alone(eu: aws_stubs.StubbedAws) -> None:
-    # No Create*/Put method/UpdateDistribution is queued: any such call fails the test.
+    # No Create*/Put method/UpdateDistribution is queued: any such call fails the test. The config read
+    # back has AWS's defaults filled in and the methods in CloudFront's order (tests/stubbing.py).
     queue_rerun(eu, "eu-west-1", "recommended", "recommended")
     stack = provision.build(eu.target, STACK, "recommended", progress=False)
     eu.assert_done()
