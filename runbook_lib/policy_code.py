@@ -33,6 +33,7 @@ import yaml
 from .errors import CachePolicyError, ConfigError
 
 __all__ = [
+    "as_markdown",
     "API_AUTH_AND_QUERY",
     "ZERO_TTL_AUTH_IN_KEY",
     "CachePolicySpec",
@@ -473,6 +474,15 @@ def to_cdk_typescript(spec: CachePolicySpec, construct_id: str = "ApiCachePolicy
 
 #: The well-known fix: Authorization and every query string in the cache key (so CloudFront forwards
 #: them to the API), cookies out, and MaxTTL 1 because all-zero TTLs cannot have a cache key.
+def as_markdown(spec: CachePolicySpec) -> str:
+    """The three renderings as fenced Markdown blocks, for notebooks and reports."""
+    return (
+        f"**boto3**\n\n```python\n{to_boto3_code(spec)}\n```\n\n"
+        f"**CloudFormation**\n\n```yaml\n{to_cloudformation_yaml(spec)}\n```\n\n"
+        f"**AWS CDK (TypeScript)**\n\n```typescript\n{to_cdk_typescript(spec)}\n```\n"
+    )
+
+
 API_AUTH_AND_QUERY = CachePolicySpec(
     name="api-auth-and-query",
     comment="Forward Authorization and all query strings to the API; cache at most 1 s",

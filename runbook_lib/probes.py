@@ -150,7 +150,14 @@ def classify(status: int, headers: dict[str, str], body: bytes) -> tuple[str, di
 
 def observe(probe: Probe, response: requests.Response, elapsed_ms: float) -> Observation:
     served_by, echo = classify(response.status_code, dict(response.headers), response.content)
-    values: dict[str, Any] = {"location": response.headers.get("Location", ABSENT)}
+    values: dict[str, Any] = {
+        "location": response.headers.get("Location", ABSENT),
+        # How a person tells who answered: CloudFront's own headers, and the body of a refusal.
+        "response.x-cache": response.headers.get("X-Cache", ABSENT),
+        "response.via": response.headers.get("Via", ABSENT),
+    }
+    if echo is None:  # never keep an echo body: it holds the credentials the API received
+        values["response.body"] = response.text[:300]
     if echo is not None:
         values["api.method"] = echo.get("method")
         values["api.path"] = echo.get("path")

@@ -1,0 +1,340 @@
+"""The pitfalls lab: each failure people report, reproduced live, then fixed and proven with probes.
+
+Every pitfall runs the same way: configure it on the target, probe, record the symptom as a user
+meets it, apply the fix, probe again. Where the local target cannot show the symptom (a documented
+emulator deviation), the outcome says so and names the deviation; it is never reported as seen.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pandas as pd
+from botocore.exceptions import ClientError
+from botocore.validate import ParamValidator
+from tqdm.auto import tqdm
+
+from . import policy_code, presets, probes, provision, redact
+from .model import simulate
+from .probes import ABSENT, NO_QUERY, Observation, Probe
+from .target import Target
+
+_DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+_AUTH = "Bearer lab-token-7f3a9c"  # a made-up credential, still masked in every output
+
+QUERY_PROBE = Probe("query", "GET with a query string", "GET", "/api/data", "since=2020-01-01",
+                    checks=("status", "served_by", "api.query"))
+AUTH_PROBE = Probe("authorization", "GET with Authorization", "GET", "/api/data", "since=2020-01-01",
+                   headers=(("Authorization", _AUTH),), checks=("status", "served_by", "api.header.authorization"))
+
+
+@dataclass
+class Outcome:
+    id: str
+    symptom: str
+    cause: str
+    doc_url: str
+    fix: str
+    symptom_seen: bool = False
+    fix_verified: bool = False
+    note: str = ""
+    #: Probe evidence before and after the fix, one row per probe, credentials masked.
+    before: list[dict[str, Any]] = field(default_factory=list)
+    after: list[dict[str, Any]] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        """Symptom, cause (with the AWS page), fix, and the probes before and after, for notebooks."""
+        def rows(items: list[dict[str, Any]]) -> str:
+            if not items:
+                return "<p><em>no probe</em></p>"
+            frame = pd.DataFrame(items)
+            frame = frame.loc[:, [c for c in frame.columns if frame[c].astype(str).str.len().gt(0).any()]]
+            return str(frame.to_html(index=False, na_rep="", escape=True))
+
+        seen = "yes" if self.symptom_seen else "not on this target"
+        return (
+            f"<h3>{html.escape(self.id)}</h3>"
+            f"<p><b>Symptom</b> ({seen}): {html.escape(self.symptom)}</p>"
+            f"<p><b>Cause</b>: {html.escape(self.cause)} "
+            f'(<a href="{html.escape(self.doc_url)}">AWS doc</a>)</p>'
+            + (f"<p><b>Note</b>: {html.escape(self.note)}</p>" if self.note else "")
+            + f"<p><b>Before the fix</b></p>{rows(self.before)}"
+            f"<p><b>Fix</b>: {html.escape(self.fix)} (verified: {'yes' if self.fix_verified else 'NO'})</p>"
+            f"{rows(self.after)}"
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The entry of ``summary.json``'s ``pitfalls`` list."""
+        return {"id": self.id, "symptom_seen": self.symptom_seen, "fix_verified": self.fix_verified,
+                "note": self.note}
+
+
+def evidence(label: str, obs: Observation) -> dict[str, Any]:
+    """What a person sees: status, who answered and how to tell, what the API received."""
+    auth = obs.get("api.header.authorization")
+    return {
+        "configuration": label,
+        "request": f"{obs.probe.method} {obs.probe.path}" + (f"?{obs.probe.query}" if obs.probe.query else ""),
+        "status": obs.status,
+        "answered by": obs.served_by,
+        "X-Cache": obs.get("response.x-cache"),
+        "Via": obs.get("response.via"),
+        "API received query": obs.get("api.query") if obs.served_by == "api" else "",
+        "API received Authorization": (redact.mask(auth) if auth != ABSENT else ABSENT)
+        if obs.served_by == "api" else "",
+        "body (not from the echo)": obs.get("response.body") if obs.served_by != "api" else "",
+    }
+
+
+def validate_request(service: str, operation: str, params: dict[str, Any]) -> str:
+    """Check a request against AWS's service model (what botocore's Stubber does); '' when valid."""
+    model = botocore.session.get_session().get_service_model(service)
+    report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+class Lab:
+    """One lab run: the target, the lab's stack, and helpers the pitfalls share."""
+
+    def __init__(self, target: Target, stack_name: str, progress: bool = True) -> None:
+        self.target, self.stack_name, self.progress = target, stack_name, progress
+        self.stack: provision.Stack | None = None
+
+    def configure(self, preset: str) -> provision.Stack:
+        self.stack = provision.build(self.target, self.stack_name, preset, progress=False)
+        return self.stack
+
+    def probe(self, probe: Probe) -> Observation:
+        assert self.stack and self.stack.domain_name
+        return probes.send(self.target, self.stack.domain_name, probe)
+
+    def set_policies(self, cache_policy_id: str, origin_request_policy_id: str | None) -> None:
+        """Point the ``/api/*`` behavior at these policies (an IfMatch update)."""
+        assert self.stack and self.stack.distribution_id
+        cf = self.target.client("cloudfront")
+        current = cf.get_distribution_config(Id=self.stack.distribution_id)
+        config = current["DistributionConfig"]
+        for b in config["CacheBehaviors"]["Items"]:
+            if b["PathPattern"] == "/api/*":
+                for key in ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL", "OriginRequestPolicyId"):
+                    b.pop(key, None)
+                b["CachePolicyId"] = cache_policy_id
+                if origin_request_policy_id:
+                    b["OriginRequestPolicyId"] = origin_request_policy_id
+        cf.update_distribution(Id=self.stack.distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
+        provision.wait_deployed(self.target, self.stack.distribution_id, progress=self.progress)
+
+    def name(self, suffix: str) -> str:
+        return f"{self.stack_name}-{suffix}"
+
+
+def _query_dropped(lab: Lab, pid: str, preset: str, symptom: str, cause: str, doc: str) -> Outcome:
+    out = Outcome(pid, symptom, cause, doc, "Use CachingDisabled + AllViewerExceptHostHeader (preset 'recommended').")
+    lab.configure(preset)
+    before = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
+    out.before = [evidence(preset, o) for o in before]
+    dropped_query = before[0].served_by == "api" and before[0].get("api.query") == NO_QUERY
+    dropped_auth = before[1].get("api.header.authorization") == ABSENT
+    out.symptom_seen = dropped_query and (dropped_auth if "authorization" in symptom.lower() else True)
+    lab.configure("recommended")
+    after = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
+    out.after = [evidence("recommended", o) for o in after]
+    out.fix_verified = (after[0].get("api.query") == "since=2020-01-01"
+                        and after[1].get("api.header.authorization") == _AUTH)
+    return out
+
+
+def legacy_query_dropped(lab: Lab) -> Outcome:
+    return _query_dropped(
+        lab, "legacy-query-dropped", "legacy-no-query",
+        "GET /api/data?since=2020-01-01 reaches the API as /api/data: the query string is gone.",
+        "Legacy cache settings with 'Query string forwarding and caching: None' (QueryString=false) forward "
+        "no query string at all.",
+        f"{_DOC}DownloadDistValuesCacheBehavior.html#DownloadDistValuesQueryString",
+    )
+
+
+def caching_optimized_query_dropped(lab: Lab) -> Outcome:
+    return _query_dropped(
+        lab, "caching-optimized-query-dropped", "caching-optimized",
+        "With CachingOptimized alone, query strings and Authorization never reach the API.",
+        "A cache policy forwards only what is in its cache key; CachingOptimized keys on nothing but the "
+        "normalised Accept-Encoding, and no origin request policy adds anything.",
+        f"{_DOC}using-managed-cache-policies.html#managed-cache-caching-optimized",
+    )
+
+
+def allviewer_host_403(lab: Lab) -> Outcome:
+    out = Outcome(
+        "allviewer-host-403",
+        "After 'forward all headers' (AllViewer) every API call answers 403.",
+        "AllViewer forwards the viewer's Host (the CloudFront domain); API Gateway's default endpoint refuses a "
+        "Host that is not its own.",
+        "https://repost.aws/knowledge-center/configure-cloudfront-to-forward-headers",
+        "Use AllViewerExceptHostHeader: CloudFront then sets Host to the API's own domain.",
+    )
+    lab.configure("allviewer")
+    before = lab.probe(QUERY_PROBE)
+    out.before = [evidence("allviewer", before)]
+    out.symptom_seen = before.status == 403
+    if lab.target.is_local and out.symptom_seen:
+        out.note = ("allviewer-403-from-cloudfront: locally the 403 comes from MiniStack's CloudFront handler, "
+                    "not from API Gateway's {\"message\":\"Forbidden\"}")
+    lab.configure("recommended")
+    after = lab.probe(QUERY_PROBE)
+    out.after = [evidence("recommended", after)]
+    out.fix_verified = after.status == 200 and after.served_by == "api"
+    return out
+
+
+def _create_policy(lab: Lab, kind: str, config: dict[str, Any]) -> tuple[str | None, ClientError | None]:
+    cf = lab.target.client("cloudfront")
+    create = cf.create_origin_request_policy if kind == "OriginRequestPolicy" else cf.create_cache_policy
+    try:
+        return str(create(**{f"{kind}Config": config})[kind]["Id"]), None
+    except ClientError as err:
+        return None, err
+
+
+def authorization_in_orp(lab: Lab) -> Outcome:
+    out = Outcome(
+        "authorization-in-orp",
+        "Creating an origin request policy that names Authorization fails with 400 InvalidArgument "
+        "('The parameter Headers contains Authorization that is not allowed').",
+        "CloudFront has long refused Authorization in an origin request policy (Knowledge Center, CDK "
+        "validation); its newest 401 page says it may now be named there. The reliable way is the cache key.",
+        f"{_DOC}http-401-unauthorized.html",
+        "Put Authorization in the cache policy's key (custom policy, MaxTTL >= 1: preset 'custom-auth-in-key').",
+    )
+    config = {"Name": lab.name("orp-authorization"), "Comment": "pitfall: Authorization in an ORP",
+              "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Authorization"]}},
+              "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}}
+    problems = validate_request("cloudfront", "CreateOriginRequestPolicy", {"OriginRequestPolicyConfig": config})
+    lab.configure("recommended")
+    policy_id, err = _create_policy(lab, "OriginRequestPolicy", config)
+    if err is not None:
+        out.symptom_seen = err.response["Error"]["Code"] == "InvalidArgument"
+        out.before = [{"configuration": "CreateOriginRequestPolicy [Authorization]",
+                       "status": err.response["ResponseMetadata"].get("HTTPStatusCode"),
+                       "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
+    else:
+        assert policy_id
+        lab.set_policies(presets.CACHING_DISABLED, policy_id)
+        obs = lab.probe(AUTH_PROBE)
+        out.before = [evidence("CachingDisabled + ORP naming Authorization (accepted)", obs)]
+        model = simulate(_behavior_config(lab), AUTH_PROBE.request(lab.stack.domain_name or ""),  # type: ignore[union-attr]
+                         {policy_id: {"OriginRequestPolicyConfig": config}})
+        cautions = " ".join(model.cautions)
+        out.note = ("orp-authorization-accepted: the local target accepts the policy, so the 400 AWS has answered "
+                    "cannot be shown here. " + (f"Model: {cautions} " if cautions else "")
+                    + ("The request is valid against AWS's service model; the refusal is a service-side rule."
+                       if not problems else f"The service model rejects the request: {problems}"))
+    lab.configure("custom-auth-in-key")
+    after = lab.probe(AUTH_PROBE)
+    out.after = [evidence("custom-auth-in-key", after)]
+    out.fix_verified = after.get("api.header.authorization") == _AUTH
+    return out
+
+
+def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
+    broken, fixed = policy_code.ZERO_TTL_AUTH_IN_KEY, policy_code.API_AUTH_AND_QUERY
+    out = Outcome(
+        "zero-ttl-headers-in-key",
+        "Creating a cache policy with Authorization in the key and all TTLs 0 fails with 400 InvalidArgument "
+        "(CDK/CloudFormation: 'Invalid request').",
+        "With caching disabled (all TTLs 0) a cache policy cannot put headers, cookies or query strings in the "
+        "key. " + " ".join(policy_code.validate(broken)),
+        f"{_DOC}controlling-the-cache-key.html",
+        "Keep MaxTTL >= 1 (the CDK snippet's fix): policy 'api-auth-and-query'.",
+    )
+    config = policy_code.to_cache_policy_config(broken)
+    config["Name"] = lab.name("zero-ttl-auth")
+    lab.configure("recommended")
+    policy_id, err = _create_policy(lab, "CachePolicy", config)
+    if err is not None:
+        out.symptom_seen = err.response["Error"]["Code"] == "InvalidArgument"
+        out.before = [{"configuration": "CreateCachePolicy, all TTLs 0, Authorization in key",
+                       "status": err.response["ResponseMetadata"].get("HTTPStatusCode"),
+                       "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
+    else:
+        problems = validate_request("cloudfront", "CreateCachePolicy", {"CachePolicyConfig": config})
+        out.before = [{"configuration": "CreateCachePolicy, all TTLs 0, Authorization in key",
+                       "status": 201, "answered by": "CloudFront API (local)",
+                       "body (not from the echo)": f"accepted as {policy_id}"}]
+        out.note = ("zero-ttl-key-accepted: the local target accepts the policy, so AWS's 400 cannot be shown "
+                    "here; the runbook's own check (policy_code.validate) reports it before any call. "
+                    + ("The request is valid against AWS's service model; the refusal is a service-side rule."
+                       if not problems else f"The service model rejects the request: {problems}"))
+    lab.configure("custom-auth-in-key")  # the MaxTTL 1 policy
+    after = lab.probe(AUTH_PROBE)
+    out.after = [evidence(f"custom policy {fixed.name} (MaxTTL {fixed.max_ttl})", after)]
+    out.fix_verified = after.get("api.header.authorization") == _AUTH and after.get("api.query") == "since=2020-01-01"
+    return out
+
+
+def _behavior_config(lab: Lab) -> dict[str, Any]:
+    assert lab.stack and lab.stack.distribution_id and lab.stack.api_id
+    config = lab.target.client("cloudfront").get_distribution_config(Id=lab.stack.distribution_id)
+    return lab.target.as_on_aws(config["DistributionConfig"], "api", lab.stack.api_id, lab.stack.stage)
+
+
+PITFALL_IDS = ("legacy-query-dropped", "caching-optimized-query-dropped", "allviewer-host-403",
+               "authorization-in-orp", "zero-ttl-headers-in-key", "api-prefix-missing-route")
+
+PITFALLS: dict[str, Callable[[Lab], Outcome]] = {
+    "legacy-query-dropped": legacy_query_dropped,
+    "caching-optimized-query-dropped": caching_optimized_query_dropped,
+    "allviewer-host-403": allviewer_host_403,
+    "authorization-in-orp": authorization_in_orp,
+    "zero-ttl-headers-in-key": zero_ttl_headers_in_key,
+}
+
+
+def run(target: Target, stack_name: str, ids: list[str] | None = None, progress: bool = True) -> list[Outcome]:
+    lab = Lab(target, stack_name, progress)
+    chosen = ids or list(PITFALLS)
+    return [PITFALLS[i](lab) for i in tqdm(chosen, desc="pitfalls", disable=not progress)]
+
+
+def table(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """symptom → cause → fix → verified, one row per pitfall."""
+    return [{"pitfall": o.id, "symptom": o.symptom, "cause": o.cause, "fix": o.fix,
+             "symptom seen": o.symptom_seen, "fix verified": o.fix_verified, "note": o.note, "AWS doc": o.doc_url}
+            for o in outcomes]
+
+
+def save(outcomes: list[Outcome], folder: str | Path) -> Path:
+    """``pitfalls.json``: the entries the run's ``summary.json`` takes."""
+    path = Path(folder) / "pitfalls.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([o.summary() for o in outcomes], indent=2))
+    return path
+
+
+def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
+    """Remove the lab's stack and the policies the pitfalls created (by name), nothing else."""
+    removed = provision.teardown(target, stack_name, progress=progress)
+    cf = target.client("cloudfront")
+    prefix = f"{stack_name}-"
+    for item in cf.list_origin_request_policies(Type="custom")["OriginRequestPolicyList"].get("Items", []) or []:
+        policy = item["OriginRequestPolicy"]
+        if policy["OriginRequestPolicyConfig"]["Name"].startswith(prefix):
+            etag = cf.get_origin_request_policy(Id=policy["Id"])["ETag"]
+            cf.delete_origin_request_policy(Id=policy["Id"], IfMatch=etag)
+            removed.append(f"origin request policy {policy['OriginRequestPolicyConfig']['Name']}")
+    for item in cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items", []) or []:
+        policy = item["CachePolicy"]
+        if policy["CachePolicyConfig"]["Name"].startswith(prefix):
+            etag = cf.get_cache_policy(Id=policy["Id"])["ETag"]
+            cf.delete_cache_policy(Id=policy["Id"], IfMatch=etag)
+            removed.append(f"cache policy {policy['CachePolicyConfig']['Name']}")
+    return removed
+
+
+__all__ = ["PITFALLS", "Outcome", "Lab", "run", "table", "save", "teardown", "evidence", "validate_request"]
