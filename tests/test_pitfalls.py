@@ -1,0 +1,106 @@
+"""The pitfalls lab against the real local AWS, and its AWS-only branches against the service model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.stub import ANY
+from stubbing import stubbed_aws
+
+from runbook_lib import pitfalls, policy_code
+from runbook_lib.deviations import BY_ID
+from runbook_lib.probes import Observation, Probe
+
+pytestmark = pytest.mark.integration
+
+EXPECTED_ON_LOCAL = {
+    # id: (symptom seen, the deviation that hides it or qualifies it)
+    "legacy-query-dropped": (True, None),
+    "caching-optimized-query-dropped": (True, None),
+    "allviewer-host-403": (True, "allviewer-403-from-cloudfront"),
+    "authorization-in-orp": (False, "orp-authorization-accepted"),
+    "zero-ttl-headers-in-key": (False, "zero-ttl-key-accepted"),
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(local_aws: Any) -> dict[str, pitfalls.Outcome]:
+    from runbook_lib.target import connect
+
+    target = connect("local", endpoint_url=local_aws.endpoint_url)
+    result = {o.id: o for o in pitfalls.run(target, "rb-lab", ids=list(EXPECTED_ON_LOCAL), progress=False)}
+    removed = pitfalls.teardown(target, "rb-lab", progress=False)
+    assert "origin request policy rb-lab-orp-authorization" in removed
+    assert "cache policy rb-lab-zero-ttl-auth" in removed
+    return result
+
+
+@pytest.mark.parametrize("pid", list(EXPECTED_ON_LOCAL))
+def test_each_pitfall_is_reproduced_then_fixed(outcomes: dict[str, pitfalls.Outcome], pid: str) -> None:
+    seen, deviation = EXPECTED_ON_LOCAL[pid]
+    out = outcomes[pid]
+    assert out.fix_verified, out.after
+    assert out.symptom_seen is seen, out.before
+    if deviation:
+        assert deviation in BY_ID and out.note.startswith(deviation)
+    assert out.doc_url.startswith("https://")
+
+
+def test_symptoms_show_what_the_api_received(outcomes: dict[str, pitfalls.Outcome]) -> None:
+    legacy = outcomes["legacy-query-dropped"]
+    assert legacy.before[0]["API received query"] == "(none)"
+    assert legacy.after[0]["API received query"] == "since=2020-01-01"
+    assert outcomes["allviewer-host-403"].before[0]["status"] == 403
+
+
+def test_no_credential_in_any_rendering(outcomes: dict[str, pitfalls.Outcome]) -> None:
+    for out in outcomes.values():
+        text = out._repr_html_() + json.dumps(out.before + out.after, default=str)
+        assert "lab-token" not in text and "Bearer" not in text
+
+
+def test_table_and_summary_entries(outcomes: dict[str, pitfalls.Outcome], tmp_path: Any) -> None:
+    rows = pitfalls.table(list(outcomes.values()))
+    assert [r["pitfall"] for r in rows] == list(EXPECTED_ON_LOCAL)
+    path = pitfalls.save(list(outcomes.values()), tmp_path)
+    entries = json.loads(path.read_text())
+    assert {tuple(sorted(e)) for e in entries} == {("fix_verified", "id", "note", "symptom_seen")}
+
+
+class _OfflineLab(pitfalls.Lab):
+    """A lab whose configure/probe answer as the fixed stack would, so only the policy call goes to 'AWS'."""
+
+    def configure(self, preset: str) -> Any:
+        self.preset = preset
+
+    def probe(self, probe: Probe) -> Observation:
+        auth = dict(probe.headers).get("Authorization", "(absent)")
+        return Observation(probe, 200, "api", {"api.query": "since=2020-01-01", "api.header.authorization": auth})
+
+
+@pytest.mark.parametrize(("run", "operation"), [
+    (pitfalls.authorization_in_orp, "CreateOriginRequestPolicy"),
+    (pitfalls.zero_ttl_headers_in_key, "CreateCachePolicy"),
+])
+def test_on_aws_the_400_is_the_symptom(run: Any, operation: str) -> None:
+    with stubbed_aws("us-east-1") as aws:
+        # The request is validated against CloudFront's service model by the Stubber; AWS answers 400.
+        aws.error("cloudfront", operation, "InvalidArgument",
+                  "The parameter Headers contains Authorization that is not allowed.", 400,
+                  expected={operation.removeprefix("Create") + "Config": ANY})
+        out = run(_OfflineLab(aws.target, "rb-lab", progress=False))
+        aws.assert_done()
+    assert out.symptom_seen is True and out.fix_verified is True and out.note == ""
+    assert out.before[0]["status"] == 400
+
+
+def test_the_broken_policy_is_valid_for_the_model_but_refused_by_the_runbook_check() -> None:
+    config = policy_code.to_cache_policy_config(policy_code.ZERO_TTL_AUTH_IN_KEY)
+    assert pitfalls.validate_request("cloudfront", "CreateCachePolicy", {"CachePolicyConfig": config}) == ""
+    assert policy_code.validate(policy_code.ZERO_TTL_AUTH_IN_KEY)
+    bad = pitfalls.validate_request("cloudfront", "CreateCachePolicy", {"CachePolicyConfig": {"Name": 1}})
+    assert "Invalid type" in bad or "Missing required" in bad
+
+
