@@ -103,6 +103,12 @@ DEVIATIONS: tuple[Deviation, ...] = (
               "HTTP_PROXY integrations: {proxy} is not substituted and backend headers but Content-Type "
               "are dropped."),
     Deviation(
+        "custom-domain-origin-unreachable",
+        "An API Gateway custom domain name as CloudFront origin cannot be dialed (no DNS for it; MiniStack "
+        "refuses AWS-owned hosts), so CloudFront answers 502. MiniStack does resolve base path mappings when "
+        "a request reaches it with Host: <custom domain>, so path_fixes shows that side directly.",
+    ),
+    Deviation(
         "local-origin-address",
         "The API origin is MiniStack's path-style URL (localhost, OriginPath "
         "/restapis/{id}/{stage}/_user_request_), not {id}.execute-api.{region}.amazonaws.com with "

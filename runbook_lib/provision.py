@@ -166,7 +166,13 @@ def _find_api(target: Target, stack_name: str) -> str | None:
     return None
 
 
-def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, account: str) -> str:
+#: The echo API's routes: /api and /api/{proxy+}, because CloudFront forwards the full viewer path
+#: (/api/items reaches the stage as /api/items). path_fixes builds the root-routes variant (pitfall).
+API_ROUTES: tuple[str, ...] = ("/api", "/api/{proxy+}")
+
+
+def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, account: str,
+                routes: tuple[str, ...] = API_ROUTES) -> str:
     apig = target.client("apigateway")
     api_id = _find_api(target, stack.name)
     if api_id is None:
@@ -178,14 +184,13 @@ def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, acco
     by_path = {r["path"]: r for r in resources}
     uri = (f"arn:aws:apigateway:{target.region}:lambda:path/2015-03-31/functions/"
            f"{function_arn}/invocations")
-    # /api and /api/{proxy+}: the API has an /api resource because CloudFront forwards the full
-    # viewer path (/api/items reaches the stage as /api/items).
-    parent = by_path["/"]["id"]
+    # Each route is created under its parent path, which comes earlier in ``routes`` (or is the root).
     changed = False
-    for path, part in (("/api", "api"), ("/api/{proxy+}", "{proxy+}")):
+    for path in routes:
+        parent_path, part = path.rsplit("/", 1)
         if path not in by_path:
-            res = _call("apigateway.CreateResource", apig.create_resource, restApiId=api_id, parentId=parent,
-                        pathPart=part)
+            res = _call("apigateway.CreateResource", apig.create_resource, restApiId=api_id,
+                        parentId=by_path[parent_path or "/"]["id"], pathPart=part)
             by_path[path] = res
             changed = True
         rid = by_path[path]["id"]
@@ -195,7 +200,6 @@ def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, acco
             _call("apigateway.PutIntegration", apig.put_integration, restApiId=api_id, resourceId=rid,
                   httpMethod="ANY", type="AWS_PROXY", integrationHttpMethod="POST", uri=uri)
             changed = True
-        parent = rid
     stages = {s["stageName"] for s in _call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]}
     if changed or stack.stage not in stages:
         _call("apigateway.CreateDeployment", apig.create_deployment, restApiId=api_id, stageName=stack.stage)
@@ -420,10 +424,12 @@ def _contains(have: Any, want: Any) -> bool:
 # --- public API -------------------------------------------------------------------------------------
 
 
-def build(target: Target, stack_name: str, preset: str = "recommended", progress: bool = True) -> Stack:
+def build(target: Target, stack_name: str, preset: str = "recommended", progress: bool = True,
+          api_routes: tuple[str, ...] = API_ROUTES) -> Stack:
     """Create (or find and update) the echo API, the site bucket and the distribution.
 
     Re-running reuses everything it finds; changing ``preset`` updates the ``/api/*`` behavior in place.
+    ``api_routes`` are the API's resources (each with ANY → the echo function); existing ones are kept.
     """
     chosen = presets.get(preset)
     account = _account(target)
@@ -440,7 +446,7 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
         function_arn = _ensure_function(target, stack, names["function"], stack.role_arn)
         stack.function_name = names["function"]
         step("function")
-        stack.api_id = _ensure_api(target, stack, names["api"], function_arn, account)
+        stack.api_id = _ensure_api(target, stack, names["api"], function_arn, account, api_routes)
         step("api")
         _ensure_bucket(target, stack, names["bucket"])
         stack.bucket = names["bucket"]

@@ -65,6 +65,18 @@ class Target:
             }
         return aws_api_origin(api_id, stage, self.region)
 
+    def api_stage_origin(self, api_id: str) -> dict[str, Any]:
+        """The origin fields for REST API ``api_id`` with no stage in OriginPath: the viewer path's first
+        segment is the stage (``/api/items`` → stage ``api``, path ``/items``).
+
+        On AWS: the execute-api domain with an empty OriginPath. Locally the same idea needs MiniStack's
+        ``/_aws/execute-api/{api_id}`` prefix as OriginPath, since the execute-api host cannot be an origin
+        here (docs/deviations.md, ``local-origin-address``).
+        """
+        if self.is_local:
+            return {**self.api_origin(api_id, "-"), "OriginPath": f"/_aws/execute-api/{api_id}"}
+        return aws_api_stage_origin(api_id, self.region)
+
     def as_on_aws(self, config: dict[str, Any], origin_id: str, api_id: str, stage: str) -> dict[str, Any]:
         """``config`` with origin ``origin_id`` given its AWS address: what the same distribution is on AWS.
 
@@ -102,6 +114,11 @@ def aws_api_origin(api_id: str, stage: str, region: str) -> dict[str, Any]:
             "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]},
         },
     }
+
+
+def aws_api_stage_origin(api_id: str, region: str) -> dict[str, Any]:
+    """The origin fields for REST API ``api_id`` on AWS with an empty OriginPath (the stage comes from the path)."""
+    return {**aws_api_origin(api_id, "-", region), "OriginPath": ""}
 
 
 def connect(
