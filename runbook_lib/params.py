@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParameterError
+from .explain import check_request
 from .presets import PRESETS
 from .target import TARGETS
 
@@ -50,6 +51,10 @@ _COMMON = {
 }
 
 SPECS: dict[str, dict[str, Param]] = {
+    "00_explainer": {
+        "preset": Param("the /api/* settings to explain first", _choice(list(PRESETS))),
+        "request": Param("a request to follow through CloudFront: METHOD /path?query", check_request),
+    },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": dict(_COMMON),
     "09_teardown": dict(_COMMON),

@@ -8,10 +8,7 @@ Mermaid diagram renders from the report alone.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -21,6 +18,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from runbook_lib.errors import ReportError, RunbookError
 from runbook_lib.reports import render_html
+
+try:
+    from tests import browser
+except ImportError:  # pragma: no cover - tests/ run without a package __init__
+    import browser  # type: ignore[no-redef]
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 MERMAID_JS = Path(__file__).resolve().parent.parent / "runbook_lib" / "data" / "mermaid.min.js"
@@ -257,37 +259,9 @@ def test_truncated_notebook_raises_report_error(tmp_path: Path) -> None:
 # --- a real browser, with no network ------------------------------------------------------------
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if found:
-        return found
-    reason = "Chromium is not installed (apt-get install -y chromium); the browser test needs it"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-        pytest.fail(reason + " and CI must run it.")
-    pytest.skip(reason + ".")
-
-
-def _dump_dom(html_file: Path, profile: Path, *, dead_proxy: bool) -> str:
-    args = [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=10000",
-    ]
-    if dead_proxy:
-        # Every request, loopback included, goes to a port nothing listens on: a CDN fetch fails.
-        args += ["--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
-    args += ["--dump-dom", html_file.as_uri()]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+# The Chromium helpers live in tests/browser.py, shared with the explainer's test.
+_chromium = browser.chromium
+_dump_dom = browser.dump_dom
 
 
 @pytest.mark.parametrize("dead_proxy", [False, True], ids=["direct", "network-blocked"])

@@ -1,0 +1,402 @@
+"""The explainer: follow one viewer request through CloudFront's model, with no AWS at all.
+
+Everything here is computed by :func:`runbook_lib.simulate` on a small example distribution (S3 by
+default, ``/api/*`` to an API Gateway stage), so the tables in ``notebooks/00_explainer.ipynb`` are
+the model's answers, never typed-in text. Credentials are shown masked (:func:`redact.mask`): two
+equal values keep the same mask, so a reader still sees that Authorization arrived unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from . import presets, provision
+from .behaviors import Selector
+from .errors import ParameterError
+from .model import SimulationResult, compiled_behaviors, simulate
+from .policies import policy_name
+from .policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
+from .redact import is_sensitive, mask
+from .target import aws_api_origin
+
+__all__ = [
+    "ABSENT",
+    "EXAMPLE_HEADERS",
+    "EXAMPLE_REQUESTS",
+    "auth_in_orp_example",
+    "check_request",
+    "compare_presets",
+    "example_config",
+    "example_policies",
+    "follow",
+    "match_table",
+    "parse_request",
+    "path_fixes",
+    "policy_table",
+    "show",
+]
+
+#: Shown where something does not reach the origin at all.
+ABSENT = "— (not forwarded)"
+
+#: The example distribution's own address (what a viewer sends as Host) and the example API.
+DISTRIBUTION_DOMAIN = "d111111abcdef8.cloudfront.net"
+API_ID = "a1b2c3d4e5"
+REGION = "eu-west-1"
+STAGE = "prod"
+#: Placeholder ID of the custom cache policy behind the ``custom-auth-in-key`` preset.
+CUSTOM_POLICY_ID = "example-api-auth-and-query"
+#: The header a client of our API sends (a custom X- header: forwarded only if a policy says so).
+CUSTOM_HEADER = "X-Client-Version"
+
+#: What a typical API client sends (besides Host, which :func:`parse_request` adds).
+EXAMPLE_HEADERS: dict[str, str] = {
+    "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.example-token",
+    CUSTOM_HEADER: "1.4.2",
+    "Cookie": "session=abc123; theme=dark",
+    "User-Agent": "curl/8.5.0",
+}
+
+#: The requests the comparison follows: a read with a query, a write, and the bare ``/api``.
+EXAMPLE_REQUESTS: tuple[str, ...] = (
+    "GET /api/data?since=2020-01-01",
+    "POST /api/items",
+    "GET /api",
+)
+
+_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
+_LINE = re.compile(r"^\s*([A-Za-z]+)\s+(\S+)\s*$")
+
+
+# --- the example distribution --------------------------------------------------------------------
+
+
+def example_config(preset: str = "recommended", *, api_id: str = API_ID, stage: str = STAGE,
+                   region: str = REGION) -> dict[str, Any]:
+    """A two-origin DistributionConfig: default → S3, ``/api/*`` → stage ``stage`` of REST API ``api_id``.
+
+    The ``/api/*`` behavior is :func:`provision.api_behavior` for ``preset`` and the API origin is
+    :func:`target.aws_api_origin` (OriginPath ``/<stage>``): the same pieces the build notebook deploys.
+    Raises :class:`ParameterError` listing the presets when ``preset`` is unknown.
+    """
+    chosen = presets.get(preset)
+    return {
+        "CallerReference": "explainer",
+        "Comment": f"explainer: /api/* uses preset {preset}",
+        "Enabled": True,
+        "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": 2, "Items": [
+            {"Id": "site", "DomainName": f"example-site.s3.{region}.amazonaws.com", "OriginPath": "",
+             "S3OriginConfig": {"OriginAccessIdentity": ""}},
+            {"Id": "api", **aws_api_origin(api_id, stage, region)},
+        ]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "site",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
+                               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
+            "Compress": True,
+            "CachePolicyId": presets.CACHING_OPTIMIZED,
+        },
+        "CacheBehaviors": {"Quantity": 1, "Items": [provision.api_behavior(chosen, CUSTOM_POLICY_ID)]},
+    }
+
+
+def example_policies(preset: str = "recommended") -> dict[str, Any] | None:
+    """The custom policies ``example_config(preset)`` references, in the shape ``simulate`` takes."""
+    if not presets.get(preset).custom_cache_policy:
+        return None
+    return {CUSTOM_POLICY_ID: {"CachePolicyConfig": to_cache_policy_config(API_AUTH_AND_QUERY)}}
+
+
+# --- one request ---------------------------------------------------------------------------------
+
+
+def check_request(line: Any) -> str | None:
+    """Why ``line`` is not a request line like ``GET /api/data?since=2020-01-01`` (None when it is)."""
+    if not isinstance(line, str):
+        return "Pass a string such as GET /api/data?since=2020-01-01."
+    found = _LINE.match(line)
+    if found is None:
+        return "Write METHOD /path?query, for example GET /api/data?since=2020-01-01."
+    method, target = found.group(1).upper(), found.group(2)
+    if method not in _METHODS:
+        return f"Method {method} is not one CloudFront knows. Valid methods: {', '.join(_METHODS)}."
+    if not (target.startswith("/") or target.startswith(("http://", "https://"))):
+        return f"The path must start with / (found {target!r}), or be a full http(s):// URL."
+    return None
+
+
+def parse_request(request_line: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``"GET /api/data?since=2020-01-01"`` (or ``"GET http://host/path"``) as a ``simulate`` request.
+
+    A viewer always sends Host, so the distribution's domain (or the URL's host) is added when
+    ``headers`` has none. Raises :class:`ParameterError` with an example when the line is malformed.
+    """
+    problem = check_request(request_line)
+    if problem is not None:
+        raise ParameterError(f"request={request_line!r} is not a request line. {problem}")
+    found = _LINE.match(request_line)
+    assert found is not None
+    method, target = found.group(1).upper(), found.group(2)
+    scheme, host = "https", DISTRIBUTION_DOMAIN
+    if not target.startswith("/"):
+        url = urlsplit(target)
+        scheme, host = url.scheme, url.netloc or host
+        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    path, _, query = target.partition("?")
+    given = dict(headers or {})
+    if not any(k.lower() == "host" for k in given):
+        given = {"Host": host, **given}
+    return {"method": method, "scheme": scheme, "path": path, "query": query, "headers": given}
+
+
+def _shown(name: str, value: Any) -> Any:
+    return mask(value) if is_sensitive(name) else value
+
+
+def follow(config: dict[str, Any], request_line: str, headers: Mapping[str, str] | None = None,
+           policies: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Follow one request through ``config``: the behavior it matched, who answered, what the origin got.
+
+    Keys: ``request``, ``behavior``, ``origin_id``, ``edge_status`` (CloudFront answered itself:
+    redirect, 403 invalid method...), ``origin_status`` (the origin refuses, e.g. API Gateway's 403 to
+    a foreign Host), ``method``/``path``/``query`` at the origin (``query`` None when no query string
+    is forwarded), ``headers`` at the origin (lower-case names, credentials masked) and ``cautions``
+    (AWS doc conflicts that touch this request).
+    """
+    result: SimulationResult = simulate(config, parse_request(request_line, headers), policies)
+    sent = result.origin_request or {}
+    return {
+        "request": request_line,
+        "behavior": result.behavior,
+        "origin_id": result.origin_id,
+        "edge_status": result.edge_status,
+        "origin_status": result.origin_status,
+        "method": sent.get("method"),
+        "path": sent.get("path"),
+        "query": sent.get("query"),
+        "headers": {k: _shown(k, v) for k, v in (sent.get("headers") or {}).items()},
+        "forwarded": result.origin_request is not None,
+        "cautions": list(result.cautions),
+    }
+
+
+def _verdict(f: Mapping[str, Any]) -> str:
+    if f["edge_status"] is not None:
+        return f"CloudFront answers {f['edge_status']} itself; nothing reaches the origin"
+    if f["origin_status"] is not None:
+        return f"forwarded to origin {f['origin_id']}, which answers {f['origin_status']}"
+    return f"forwarded to origin {f['origin_id']}"
+
+
+def show(config: dict[str, Any], request_line: str, headers: Mapping[str, str] | None = None,
+         policies: dict[str, Any] | None = None) -> pd.DataFrame:
+    """:func:`follow` as a readable two-column table (step, value), one origin header per row."""
+    f = follow(config, request_line, headers, policies)
+    rows: list[tuple[str, Any]] = [
+        ("viewer request", request_line),
+        ("behavior matched", f["behavior"]),
+        ("outcome", _verdict(f)),
+    ]
+    if f["forwarded"]:
+        rows += [
+            ("origin: method", f["method"]),
+            ("origin: path", f["path"]),
+            ("origin: query", ABSENT if f["query"] is None else (f["query"] or "(empty)")),
+        ]
+        rows += [(f"origin header: {name}", value) for name, value in f["headers"].items()]
+    rows += [(f"caution {i}", text) for i, text in enumerate(f["cautions"], 1)]
+    return pd.DataFrame(rows, columns=["step", "value"]).set_index("step")
+
+
+# --- many requests, every preset -----------------------------------------------------------------
+
+
+def _header_cell(f: Mapping[str, Any], name: str) -> Any:
+    if not f["forwarded"]:
+        return "—"
+    return f["headers"].get(name.lower(), ABSENT)
+
+
+def compare_presets(requests: Iterable[str] = EXAMPLE_REQUESTS, headers: Mapping[str, str] | None = None,
+                    preset_names: Iterable[str] | None = None) -> pd.DataFrame:
+    """One row per request × preset: which behavior, who answers, and what reaches the origin.
+
+    Every request carries ``headers`` (default :data:`EXAMPLE_HEADERS`). Authorization and Cookie are
+    masked; a masked value in the table means the header arrived, :data:`ABSENT` means it did not.
+    """
+    sent = dict(EXAMPLE_HEADERS if headers is None else headers)
+    rows = []
+    for line in requests:
+        for name in preset_names if preset_names is not None else presets.PRESETS:
+            f = follow(example_config(name), line, sent, example_policies(name))
+            query = f["query"]
+            rows.append({
+                "request": line,
+                "preset": name,
+                "behavior": f["behavior"],
+                "answered by": ("CloudFront" if f["edge_status"] is not None else f["origin_id"]),
+                "status": f["edge_status"] or f["origin_status"] or "—",
+                "origin path": f["path"] if f["forwarded"] else "—",
+                "query": "—" if not f["forwarded"] else (ABSENT if query is None else query or "(empty)"),
+                "Authorization": _header_cell(f, "authorization"),
+                CUSTOM_HEADER: _header_cell(f, CUSTOM_HEADER),
+                "Cookie": _header_cell(f, "cookie"),
+                "Host": _header_cell(f, "host"),
+                "User-Agent": _header_cell(f, "user-agent"),
+            })
+    return pd.DataFrame(rows)
+
+
+def match_table(config: dict[str, Any], paths: Iterable[str]) -> pd.DataFrame:
+    """Which behavior each viewer path (query ignored) falls under, and the origin it goes to."""
+    rows = []
+    for path in paths:
+        result = simulate(config, parse_request(f"GET {path}"))
+        rows.append({"viewer path": path, "behavior": result.behavior, "origin": result.origin_id})
+    return pd.DataFrame(rows)
+
+
+def _describe(sel: Selector) -> str:
+    names = ", ".join(sorted(sel.names))
+    if sel.regex is not None:
+        names = ", ".join(filter(None, [names, f"pattern {sel.regex.pattern}"]))
+    if sel.kind == "none" or (sel.kind == "only" and not names):
+        return "none"
+    if sel.kind == "all" or not names:
+        return "all"
+    return f"only {names}" if sel.kind == "only" else f"all except {names}"
+
+
+def policy_table(preset_names: Iterable[str] | None = None) -> pd.DataFrame:
+    """Per preset: what the ``/api/*`` behavior puts in the cache key, and what it forwards in total.
+
+    The forwarded sets are the model's merge of cache policy + origin request policy (or the legacy
+    ForwardedValues), read from the resolved behavior.
+    """
+    rows = []
+    for name in preset_names if preset_names is not None else presets.PRESETS:
+        config = example_config(name)
+        api = next(b for b in compiled_behaviors(config, example_policies(name)) if b.label == "/api/*")
+        rows.append({
+            "preset": name,
+            "settings": "legacy ForwardedValues" if api.legacy else " + ".join(
+                filter(None, [_policy_label(api.cache_policy_id), _policy_label(api.origin_request_policy_id)])),
+            "cache key: query": _describe(api.cache_query),
+            "cache key: headers": _describe(api.cache_headers),
+            "forwarded: query": _describe(api.query),
+            "forwarded: headers": _describe(api.headers),
+            "forwarded: cookies": _describe(api.cookies),
+            "responses cached": api.caching,
+        })
+    return pd.DataFrame(rows)
+
+
+def _policy_label(policy_id: str | None) -> str:
+    if policy_id is None:
+        return ""
+    if policy_id == CUSTOM_POLICY_ID:
+        return f"custom {API_AUTH_AND_QUERY.name}"
+    return policy_name(policy_id)
+
+
+# --- /api/* onto API Gateway's stages and routes -------------------------------------------------
+
+
+def _route_regex(resource: str) -> re.Pattern[str]:
+    # API Gateway path parameters: {name} is one segment, {name+} is greedy (the rest of the path).
+    parts = []
+    for seg in resource.strip("/").split("/"):
+        if seg.endswith("+}"):
+            parts.append(".+")
+        elif seg.startswith("{"):
+            parts.append("[^/]+")
+        else:
+            parts.append(re.escape(seg))
+    return re.compile("/" + "/".join(parts) if parts != [""] else "/")
+
+
+def api_gateway_answer(path: str, stages: Iterable[str], resources: Iterable[str],
+                       base_paths: Mapping[str, str] | None = None) -> tuple[str, str, str]:
+    """How a REST API reads ``path``: (stage, resource path, answer).
+
+    Default endpoint (``base_paths`` None): the first segment is the stage
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html). Custom
+    domain: the base path mapping picks the stage and is removed
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html). A path
+    with no matching resource answers 403 ``Missing Authentication Token``.
+    """
+    segments = path.lstrip("/").split("/")
+    if base_paths is None:
+        stage, rest = segments[0], "/" + "/".join(segments[1:])
+    else:
+        key = segments[0] if segments[0] in base_paths else "(none)"
+        stage = base_paths.get(key, "")
+        rest = "/" + "/".join(segments[1:] if key != "(none)" else segments)
+    if stage not in set(stages):
+        return stage or "—", rest, "403 (no such stage or mapping)"
+    if any(_route_regex(r).fullmatch(rest) for r in resources):
+        return stage, rest, "200 (the Lambda answers)"
+    return stage, rest, '403 {"message":"Missing Authentication Token"}'
+
+
+def path_fixes(viewer_path: str = "/api/items") -> pd.DataFrame:
+    """``viewer_path`` under ``/api/*``: the broken mapping and the four fixes, computed.
+
+    The path CloudFront sends comes from :func:`simulate` on a variant of :func:`example_config`;
+    the CloudFront Function row rewrites the URI after the behavior matched (viewer-request
+    functions run after behavior selection and change only the URI the origin gets).
+    """
+    api_domain = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
+    custom_domain = "api.example.com"
+    items_only = ("/items", "/items/{id}")
+    cases: list[dict[str, Any]] = [
+        {"setup": "broken: OriginPath /prod, API routes /items only", "origin_path": "/prod",
+         "domain": api_domain, "stages": ("prod",), "resources": items_only},
+        {"setup": "fix 1: add an /api resource (/api/{proxy+}) to the API", "origin_path": "/prod",
+         "domain": api_domain, "stages": ("prod",), "resources": (*items_only, "/api/{proxy+}")},
+        {"setup": "fix 2: a stage named api, OriginPath empty", "origin_path": "",
+         "domain": api_domain, "stages": ("api",), "resources": items_only},
+        {"setup": "fix 3: custom domain, base path mapping api → prod, OriginPath empty", "origin_path": "",
+         "domain": custom_domain, "stages": ("prod",), "resources": items_only, "base_paths": {"api": "prod"}},
+        {"setup": "fix 4: CloudFront Function strips /api, OriginPath /prod", "origin_path": "/prod",
+         "domain": api_domain, "stages": ("prod",), "resources": items_only, "strip": "/api"},
+    ]
+    rows = []
+    for case in cases:
+        config = example_config("recommended")
+        api = config["Origins"]["Items"][1]
+        api["DomainName"], api["OriginPath"] = case["domain"], case["origin_path"]
+        f = follow(config, f"GET {viewer_path}")
+        sent = str(f["path"])
+        if case.get("strip") and viewer_path.startswith(case["strip"] + "/"):
+            sent = case["origin_path"] + viewer_path[len(case["strip"]):]
+        stage, resource, answer = api_gateway_answer(sent, case["stages"], case["resources"],
+                                                     case.get("base_paths"))
+        rows.append({"setup": case["setup"], "behavior": f["behavior"], "origin": case["domain"],
+                     "OriginPath": case["origin_path"] or "(empty)", "CloudFront sends": sent,
+                     "stage": stage, "resource": resource, "API Gateway answers": answer})
+    return pd.DataFrame(rows)
+
+
+def auth_in_orp_example() -> tuple[dict[str, Any], dict[str, Any]]:
+    """``/api/*`` with CachingDisabled + a custom origin request policy naming Authorization only.
+
+    The contested setup (doubtful point 1 in the reference): the newest AWS text allows it, older
+    AWS text says CloudFront rejects it with 400. Returns ``(config, policies)`` for :func:`show`.
+    """
+    config = example_config("recommended")
+    config["CacheBehaviors"]["Items"][0]["OriginRequestPolicyId"] = "example-auth-orp"
+    policies = {"example-auth-orp": {"OriginRequestPolicyConfig": {
+        "Name": "example-auth-orp",
+        "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Authorization"]}},
+        "CookiesConfig": {"CookieBehavior": "none"},
+        "QueryStringsConfig": {"QueryStringBehavior": "all"},
+    }}}
+    return config, policies
