@@ -109,6 +109,11 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "a request reaches it with Host: <custom domain>, so path_fixes shows that side directly.",
     ),
     Deviation(
+        "delete-resource-keeps-children",
+        "API Gateway DeleteResource removes only the resource itself; its child resources stay, orphaned "
+        "(AWS deletes them with it). path_fixes deletes deepest first, which is right on both.",
+    ),
+    Deviation(
         "local-origin-address",
         "The API origin is MiniStack's path-style URL (localhost, OriginPath "
         "/restapis/{id}/{stage}/_user_request_), not {id}.execute-api.{region}.amazonaws.com with "

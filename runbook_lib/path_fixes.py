@@ -280,10 +280,14 @@ def _reset(target: Target, stack_name: str, where: _Located, keep: str | None, d
     if keep != "path-fix-api-resource":
         resources = _call("apigateway.GetResources", apig.get_resources, restApiId=where.api_id,
                           limit=500)["items"]
-        api_res = next((r for r in resources if r["path"] == "/api"), None)
-        if api_res is not None:
+        # Deepest first: AWS deletes a resource's children with it, MiniStack keeps them as orphans
+        # (deviation delete-resource-keeps-children); this order is right on both.
+        doomed = sorted((r for r in resources if r["path"] == "/api" or r["path"].startswith("/api/")),
+                        key=lambda r: -len(r["path"]))
+        for res in doomed:
             _call("apigateway.DeleteResource", apig.delete_resource, restApiId=where.api_id,
-                  resourceId=api_res["id"])
+                  resourceId=res["id"])
+        if doomed:
             _call("apigateway.CreateDeployment", apig.create_deployment, restApiId=where.api_id,
                   stageName=STAGE, description="path_fixes: /api resource removed")
     if keep != "path-fix-origin-path":
