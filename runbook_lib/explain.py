@@ -28,6 +28,7 @@ __all__ = [
     "ABSENT",
     "EXAMPLE_HEADERS",
     "EXAMPLE_REQUESTS",
+    "api_gateway_answer",
     "auth_in_orp_example",
     "check_request",
     "compare_presets",
