@@ -137,7 +137,7 @@ def table(results: Any = None) -> list[dict[str, Any]]:
     seen: dict[str, int] = {}
     if results is not None and len(results):
         for note in results.loc[results["verdict"] == "deviation", "note"]:
-            dev_id = str(note).split(":", 1)[0]
+            dev_id = str(note).split(":", 1)[0].strip()
             seen[dev_id] = seen.get(dev_id, 0) + 1
     return [{"deviation": d.id, "what MiniStack does": d.title, "checks it explained here": seen.get(d.id, 0)}
             for d in DEVIATIONS]

@@ -57,6 +57,7 @@ SPECS: dict[str, dict[str, Param]] = {
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": dict(_COMMON),
+    "03_pitfalls_lab": dict(_COMMON),
     "09_teardown": dict(_COMMON),
 }
 

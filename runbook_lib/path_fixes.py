@@ -20,11 +20,11 @@ from typing import Any
 import pandas as pd
 import requests
 from botocore.exceptions import ClientError
-from tqdm.auto import tqdm
 
 from . import provision
 from .errors import ParameterError, ProvisioningError
 from .probes import classify
+from .progress import bar
 from .provision import TAG_KEY, _call, _code, _fail
 from .target import Target
 
@@ -490,7 +490,7 @@ def run_all(target: Target, stack_name: str = STACK_NAME, progress: bool = True)
     """Build the pitfall, then apply and probe each fix in turn; the stack is left with the last fix."""
     build_broken(target, stack_name, progress=False)
     outcomes = []
-    for fix_id in tqdm(FIX_IDS, desc="path fixes", disable=not progress):
+    for fix_id in bar(FIX_IDS, desc="path fixes", disable=not progress):
         apply_fix(target, stack_name, fix_id)
         outcomes.append(probe_fix(target, stack_name, fix_id))
     return outcomes

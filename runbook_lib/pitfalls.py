@@ -18,11 +18,11 @@ import botocore.session
 import pandas as pd
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
-from tqdm.auto import tqdm
 
-from . import policy_code, presets, probes, provision, redact
+from . import path_fixes, policy_code, presets, probes, provision, redact, reports
 from .model import simulate
 from .probes import ABSENT, NO_QUERY, Observation, Probe
+from .progress import bar
 from .target import Target
 
 _DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
@@ -53,9 +53,9 @@ class Outcome:
         def rows(items: list[dict[str, Any]]) -> str:
             if not items:
                 return "<p><em>no probe</em></p>"
-            frame = pd.DataFrame(items)
+            frame = pd.DataFrame(items).astype(object).fillna("")
             frame = frame.loc[:, [c for c in frame.columns if frame[c].astype(str).str.len().gt(0).any()]]
-            return str(frame.to_html(index=False, na_rep="", escape=True))
+            return str(reports.table(frame).to_html())
 
         seen = "yes" if self.symptom_seen else "not on this target"
         return (
@@ -102,8 +102,10 @@ def validate_request(service: str, operation: str, params: dict[str, Any]) -> st
 class Lab:
     """One lab run: the target, the lab's stack, and helpers the pitfalls share."""
 
-    def __init__(self, target: Target, stack_name: str, progress: bool = True) -> None:
+    def __init__(self, target: Target, stack_name: str, progress: bool = True, paths_stack: str = "") -> None:
         self.target, self.stack_name, self.progress = target, stack_name, progress
+        #: The path pitfall's own stack (an API with root routes only): ``runbook_lib.path_fixes``.
+        self.paths_stack = paths_stack or f"{stack_name}-paths"
         self.stack: provision.Stack | None = None
 
     def configure(self, preset: str) -> provision.Stack:
@@ -249,24 +251,26 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
         "Creating a cache policy with Authorization in the key and all TTLs 0 fails with 400 InvalidArgument "
         "(CDK/CloudFormation: 'Invalid request').",
         "With caching disabled (all TTLs 0) a cache policy cannot put headers, cookies or query strings in the "
-        "key. " + " ".join(policy_code.validate(broken)),
+        "key (the fields are 'forwarded to the origin' only while caching is on).",
         f"{_DOC}controlling-the-cache-key.html",
         "Keep MaxTTL >= 1 (the CDK snippet's fix): policy 'api-auth-and-query'.",
     )
     config = policy_code.to_cache_policy_config(broken)
     config["Name"] = lab.name("zero-ttl-auth")
+    check = {"configuration": "runbook check before any call (policy_code.validate)",
+             "body (not from the echo)": " ".join(policy_code.validate(broken))}
     lab.configure("recommended")
     policy_id, err = _create_policy(lab, "CachePolicy", config)
     if err is not None:
         out.symptom_seen = err.response["Error"]["Code"] == "InvalidArgument"
-        out.before = [{"configuration": "CreateCachePolicy, all TTLs 0, Authorization in key",
-                       "status": err.response["ResponseMetadata"].get("HTTPStatusCode"),
-                       "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
+        out.before = [check, {"configuration": "CreateCachePolicy, all TTLs 0, Authorization in key",
+                              "status": err.response["ResponseMetadata"].get("HTTPStatusCode"),
+                              "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
     else:
         problems = validate_request("cloudfront", "CreateCachePolicy", {"CachePolicyConfig": config})
-        out.before = [{"configuration": "CreateCachePolicy, all TTLs 0, Authorization in key",
-                       "status": 201, "answered by": "CloudFront API (local)",
-                       "body (not from the echo)": f"accepted as {policy_id}"}]
+        out.before = [check, {"configuration": "CreateCachePolicy, all TTLs 0, Authorization in key",
+                              "status": 201, "answered by": "CloudFront API (local)",
+                              "body (not from the echo)": f"accepted as {policy_id}"}]
         out.note = ("zero-ttl-key-accepted: the local target accepts the policy, so AWS's 400 cannot be shown "
                     "here; the runbook's own check (policy_code.validate) reports it before any call. "
                     + ("The request is valid against AWS's service model; the refusal is a service-side rule."
@@ -275,6 +279,33 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
     after = lab.probe(AUTH_PROBE)
     out.after = [evidence(f"custom policy {fixed.name} (MaxTTL {fixed.max_ttl})", after)]
     out.fix_verified = after.get("api.header.authorization") == _AUTH and after.get("api.query") == "since=2020-01-01"
+    return out
+
+
+def _path_row(label: str, obs: path_fixes.Observed) -> dict[str, Any]:
+    return {"configuration": label, "request": obs.request, "status": obs.status, "answered by": obs.served_by,
+            "API received path": obs.api_path or "", "API resource": obs.api_resource or "",
+            "body (not from the echo)": obs.body if obs.served_by != "api" else ""}
+
+
+def api_prefix_missing_route(lab: Lab) -> Outcome:
+    fix_id = "path-fix-api-resource"
+    out = Outcome(
+        "api-prefix-missing-route",
+        "GET /api/items answers 403 {\"message\":\"Missing Authentication Token\"} although the API has /items.",
+        "CloudFront forwards the full viewer path and prefixes OriginPath: /api/items reaches the API as "
+        "/prod/api/items, and API Gateway answers 403 'Missing Authentication Token' for a route it does not have.",
+        f"{_DOC}DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
+        "Give the API an /api resource (the other three ways are compared below the pitfalls).",
+    )
+    path_fixes.build_broken(lab.target, lab.paths_stack, progress=False)
+    before = path_fixes.show_symptom(lab.target, lab.paths_stack)
+    out.before = [_path_row("API with root routes only, OriginPath /prod", before)]
+    out.symptom_seen = before.status == 403 and "Missing Authentication Token" in before.body
+    path_fixes.apply_fix(lab.target, lab.paths_stack, fix_id)
+    fixed = path_fixes.probe_fix(lab.target, lab.paths_stack, fix_id)
+    out.after = [_path_row(fix_id, o) for o in fixed.observed]
+    out.fix_verified = fixed.verified
     return out
 
 
@@ -293,13 +324,16 @@ PITFALLS: dict[str, Callable[[Lab], Outcome]] = {
     "allviewer-host-403": allviewer_host_403,
     "authorization-in-orp": authorization_in_orp,
     "zero-ttl-headers-in-key": zero_ttl_headers_in_key,
+    "api-prefix-missing-route": api_prefix_missing_route,
 }
 
 
-def run(target: Target, stack_name: str, ids: list[str] | None = None, progress: bool = True) -> list[Outcome]:
-    lab = Lab(target, stack_name, progress)
+def run(target: Target, stack_name: str, ids: list[str] | None = None, progress: bool = True,
+        paths_stack: str = "") -> list[Outcome]:
+    """Every pitfall (or those in ``ids``), in order, on ``stack_name`` (and ``paths_stack`` for the path one)."""
+    lab = Lab(target, stack_name, progress, paths_stack)
     chosen = ids or list(PITFALLS)
-    return [PITFALLS[i](lab) for i in tqdm(chosen, desc="pitfalls", disable=not progress)]
+    return [PITFALLS[i](lab) for i in bar(chosen, desc="pitfalls", disable=not progress)]
 
 
 def table(outcomes: list[Outcome]) -> list[dict[str, Any]]:

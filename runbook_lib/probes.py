@@ -15,10 +15,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from tqdm.auto import tqdm
 
 from . import redact
 from .echo_lambda import MARKER as ECHO_MARKER
+from .progress import bar
 from .provision import INDEX_HTML
 from .target import Target
 
@@ -188,7 +188,7 @@ def send(target: Target, domain: str, probe: Probe, session: requests.Session | 
 def run(target: Target, domain: str, matrix: list[Probe], progress: bool = True) -> list[Observation]:
     """Send every probe (one keep-alive session), with a progress bar."""
     with requests.Session() as http:
-        return [send(target, domain, p, http) for p in tqdm(matrix, desc="probes", disable=not progress)]
+        return [send(target, domain, p, http) for p in bar(matrix, desc="probes", disable=not progress)]
 
 
 def describe(matrix: list[Probe]) -> list[dict[str, Any]]:

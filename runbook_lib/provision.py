@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
-from tqdm.auto import tqdm
 
 from . import echo_lambda, presets
+from . import progress as progress_bar
 from .errors import ProvisioningError
 from .target import Target
 
@@ -58,6 +58,10 @@ class Stack:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One (field, value) row each, for a notebook table."""
+        return [{"field": k, "value": v} for k, v in self.to_dict().items()]
 
 
 def _fail(what: str, err: ClientError, fix: str = "") -> ProvisioningError:
@@ -361,7 +365,7 @@ def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, p
     status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
     if status == "Deployed":  # always so locally; no bar for nothing
         return
-    with tqdm(total=None, desc=f"{distribution_id}: waiting for Deployed", unit="check",
+    with progress_bar.bar(total=None, desc=f"{distribution_id}: waiting for Deployed", unit="check",
               disable=not progress, leave=False) as bar:
         while status != "Deployed":
             bar.set_postfix_str(f"{status}, {time.monotonic() - start:.0f} s")
@@ -436,7 +440,7 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
     names = _names(stack_name, account, target.region)
     stack = Stack(name=stack_name, target=target.name, region=target.region, preset=preset)
     steps = ["role", "function", "api", "bucket", "oac", "cache policy", "distribution", "bucket policy"]
-    with tqdm(total=len(steps), desc="build", disable=not progress) as bar:
+    with progress_bar.bar(total=len(steps), desc="build", disable=not progress) as bar:
         def step(name: str) -> None:
             bar.set_postfix_str(name)
             bar.update(1)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import deviations, redact
+from . import deviations, redact, reports
 from .expectations import Expectation, expected, value
 from .probes import ABSENT, Observation, Probe
 
@@ -54,7 +54,7 @@ def compare(
                 verdict = "pass"
             else:
                 dev = deviations.explain(deviations.Context(behavior, obs.probe, check, want, got)) if local else None
-                verdict, note = ("deviation", f"{dev.id}: {dev.title}") if dev else ("fail", "")
+                verdict, note = ("deviation", dev.id) if dev else ("fail", "")
             rows.append({
                 "preset": preset, "probe": obs.probe.id, "check": check,
                 "expected": _display(check, want), "observed": _display(check, got),
@@ -87,7 +87,7 @@ def styled(table: pd.DataFrame) -> Any:
     """The table with its verdicts coloured, for notebooks and HTML reports."""
     colours = {"pass": "background-color:#d4edda", "fail": "background-color:#f8d7da",
                "deviation": "background-color:#fff3cd"}
-    return table.style.map(lambda v: colours.get(v, ""), subset=["verdict"]).hide(axis="index")
+    return reports.table(table).map(lambda v: colours.get(v, ""), subset=["verdict"])
 
 
 def probes_of(table: pd.DataFrame) -> list[str]:

@@ -29,7 +29,7 @@ from .target import ENDPOINT_ENV, TARGETS
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
-NOTEBOOKS = ("01_build_origin", "02_verify_forwarding", "09_teardown")
+NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "09_teardown")
 TEARDOWN = "09_teardown"
 
 
@@ -88,9 +88,15 @@ def run(
         for name in notebooks:
             entries.append(_execute(name, base, run_dir))
     probes = _probe_counts(run_dir / "probes.csv")
-    ok = all(e["status"] == "ok" for e in entries) and probes["total"] > 0 and probes["failed"] == 0
+    lab = _pitfalls(run_dir / "pitfalls.json") if "03_pitfalls_lab" in notebooks else None
+    ok = (all(e["status"] == "ok" for e in entries)
+          and ("02_verify_forwarding" not in notebooks or (probes["total"] > 0 and probes["failed"] == 0))
+          and (lab is None or _pitfalls_ok(lab)))
     result.summary = {"target": target, "ok": ok, "run": stamp, "notebooks": entries, "probes": probes}
+    if lab is not None:
+        result.summary["pitfalls"] = lab
     (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
+    reports.render_index(result.summary, run_dir)
     _point_latest(out_root, run_dir)
     return result
 
@@ -126,6 +132,22 @@ def _probe_counts(csv: Path) -> dict[str, int]:
             "failed": int(verdicts.get("fail", 0)), "deviations": int(verdicts.get("deviation", 0))}
 
 
+def _pitfalls(path: Path) -> list[dict[str, Any]]:
+    return list(json.loads(path.read_text())) if path.exists() else []
+
+
+def _pitfalls_ok(entries: list[dict[str, Any]]) -> bool:
+    """Every pitfall present and its fix verified; a symptom unseen only where a documented deviation hid it."""
+    from .deviations import BY_ID
+    from .pitfalls import PITFALL_IDS
+
+    def hidden_by_deviation(e: dict[str, Any]) -> bool:
+        return str(e.get("note", "")).split(":", 1)[0] in BY_ID
+
+    return ({e["id"] for e in entries} == set(PITFALL_IDS)
+            and all(e["fix_verified"] and (e["symptom_seen"] or hidden_by_deviation(e)) for e in entries))
+
+
 def _point_latest(out_root: Path, run_dir: Path) -> None:
     latest = out_root / "latest"
     if latest.is_symlink() or latest.exists():
@@ -140,7 +162,11 @@ def print_summary(result: RunResult) -> None:
          f"{p['failed']} failed, {p['deviations']} known emulator deviations")
     for nb in s["notebooks"]:
         _log(f"  {nb['name']}: {nb['status']}" + (f" ({nb['error']})" if nb.get("error") else ""))
-    _log(f"reports: {result.run_dir}/*.html (also outputs/latest)")
+    for pit in s.get("pitfalls", []):
+        note = f" ({pit['note'].split(':', 1)[0]})" if pit["note"] else ""
+        _log(f"  pitfall {pit['id']}: symptom {'seen' if pit['symptom_seen'] else 'not seen'}, "
+             f"fix {'verified' if pit['fix_verified'] else 'NOT verified'}{note}")
+    _log(f"reports: {result.run_dir / 'index.html'} (also outputs/latest/index.html)")
 
 
 def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from . import probes, provision, results
+from .diagnosis import diagnose
 from .errors import ProvisioningError
 from .policies import fetch_custom_policies
 from .target import Target
@@ -49,6 +50,13 @@ def load(target: Target, stack_name: str) -> tuple[provision.Stack, dict[str, An
     config = target.client("cloudfront").get_distribution_config(Id=stack.distribution_id)["DistributionConfig"]
     aws_config = target.as_on_aws(config, "api", stack.api_id, stack.stage)
     return stack, config, aws_config, fetch_custom_policies(target.client("cloudfront"), config)
+
+
+def findings(target: Target, stack_name: str) -> list[dict[str, Any]]:
+    """What ``diagnose`` finds in the stack's distribution (its AWS form), one row per finding."""
+    _, _, aws_config, policies = load(target, stack_name)
+    keep = ("severity", "code", "behavior", "effect", "doc_url")
+    return [{k: f.to_dict()[k] for k in keep} for f in diagnose(aws_config, policies)]
 
 
 def verify(target: Target, stack_name: str, matrix: list[probes.Probe] | None = None,

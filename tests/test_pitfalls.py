@@ -93,7 +93,7 @@ def test_on_aws_the_400_is_the_symptom(run: Any, operation: str) -> None:
         out = run(_OfflineLab(aws.target, "rb-lab", progress=False))
         aws.assert_done()
     assert out.symptom_seen is True and out.fix_verified is True and out.note == ""
-    assert out.before[0]["status"] == 400
+    assert out.before[-1]["status"] == 400
 
 
 def test_the_broken_policy_is_valid_for_the_model_but_refused_by_the_runbook_check() -> None:
