@@ -86,26 +86,11 @@ def example_config(preset: str = "recommended", *, api_id: str = API_ID, stage: 
     Raises :class:`ParameterError` listing the presets when ``preset`` is unknown.
     """
     chosen = presets.get(preset)
-    return {
-        "CallerReference": "explainer",
-        "Comment": f"explainer: /api/* uses preset {preset}",
-        "Enabled": True,
-        "DefaultRootObject": "index.html",
-        "Origins": {"Quantity": 2, "Items": [
-            {"Id": "site", "DomainName": f"example-site.s3.{region}.amazonaws.com", "OriginPath": "",
-             "S3OriginConfig": {"OriginAccessIdentity": ""}},
-            {"Id": "api", **aws_api_origin(api_id, stage, region)},
-        ]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "site",
-            "ViewerProtocolPolicy": "redirect-to-https",
-            "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
-                               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
-            "Compress": True,
-            "CachePolicyId": presets.CACHING_OPTIMIZED,
-        },
-        "CacheBehaviors": {"Quantity": 1, "Items": [provision.api_behavior(chosen, CUSTOM_POLICY_ID)]},
-    }
+    return provision.site_and_api_config(
+        bucket_domain=f"example-site.s3.{region}.amazonaws.com", api_origin=aws_api_origin(api_id, stage, region),
+        api_behavior=provision.api_behavior(chosen, CUSTOM_POLICY_ID),
+        caller_reference="explainer", comment=f"explainer: /api/* uses preset {preset}",
+    )
 
 
 def example_policies(preset: str = "recommended") -> dict[str, Any] | None:

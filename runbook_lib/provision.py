@@ -8,6 +8,7 @@ has no tags (origin access controls, cache policies), a name starting with the s
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
@@ -15,7 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -36,6 +37,7 @@ INDEX_HTML = (
 ).encode()
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass
@@ -78,6 +80,21 @@ def _call(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
         return fn(**kwargs)
     except ClientError as err:
         raise _fail(what, err) from err
+
+
+def _aws_errors(fn: Callable[P, T]) -> Callable[P, T]:
+    """Any ClientError a public function meets becomes a ProvisioningError that keeps its code.
+
+    The specific calls go through :func:`_call` for a precise message; this catches the rest (reads,
+    paginators, waiters), so a user never meets a bare botocore traceback.
+    """
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except ClientError as err:
+            raise _fail(f"{fn.__name__}: {err.operation_name}", err) from err
+    return wrapper
 
 
 def _code(err: ClientError) -> str:
@@ -316,11 +333,13 @@ def api_behavior(preset: presets.Preset, custom_cache_policy_id: str | None = No
     }
 
 
-def distribution_config(target: Target, stack: Stack, preset: presets.Preset, caller_reference: str,
-                        comment: str) -> dict[str, Any]:
-    """The whole DistributionConfig: default behavior → S3 (OAC), ``/api/*`` → the API stage."""
-    assert stack.api_id and stack.bucket and stack.oac_id
-    s3_domain = f"{stack.bucket}.s3.{target.region}.amazonaws.com"
+def site_and_api_config(*, bucket_domain: str, api_origin: dict[str, Any], api_behavior: dict[str, Any],
+                        caller_reference: str, comment: str, oac_id: str = "") -> dict[str, Any]:
+    """The runbook's DistributionConfig shape: default behavior → S3, ``/api/*`` → the API origin."""
+    site: dict[str, Any] = {"Id": "site", "DomainName": bucket_domain, "OriginPath": "",
+                            "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    if oac_id:
+        site["OriginAccessControlId"] = oac_id
     return {
         "CallerReference": caller_reference,
         "Comment": comment,
@@ -328,11 +347,7 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
         "DefaultRootObject": "index.html",
         "PriceClass": "PriceClass_100",
         "HttpVersion": "http2",
-        "Origins": {"Quantity": 2, "Items": [
-            {"Id": "site", "DomainName": s3_domain, "OriginPath": "",
-             "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": stack.oac_id},
-            {"Id": "api", **target.api_origin(stack.api_id, stack.stage)},
-        ]},
+        "Origins": {"Quantity": 2, "Items": [site, {"Id": "api", **api_origin}]},
         "DefaultCacheBehavior": {
             "TargetOriginId": "site",
             "ViewerProtocolPolicy": "redirect-to-https",
@@ -341,8 +356,20 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
             "Compress": True,
             "CachePolicyId": presets.CACHING_OPTIMIZED,
         },
-        "CacheBehaviors": {"Quantity": 1, "Items": [api_behavior(preset, stack.cache_policy_id)]},
+        "CacheBehaviors": {"Quantity": 1, "Items": [api_behavior]},
     }
+
+
+def distribution_config(target: Target, stack: Stack, preset: presets.Preset, caller_reference: str,
+                        comment: str) -> dict[str, Any]:
+    """The whole DistributionConfig of a stack: S3 with OAC by default, ``/api/*`` → the API stage."""
+    assert stack.api_id and stack.bucket and stack.oac_id
+    return site_and_api_config(
+        bucket_domain=f"{stack.bucket}.s3.{target.region}.amazonaws.com", oac_id=stack.oac_id,
+        api_origin=target.api_origin(stack.api_id, stack.stage),
+        api_behavior=api_behavior(preset, stack.cache_policy_id),
+        caller_reference=caller_reference, comment=comment,
+    )
 
 
 def _find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None:
@@ -358,6 +385,7 @@ def _find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None
     return None
 
 
+@_aws_errors
 def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True) -> None:
     """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar."""
     cf = target.client("cloudfront")
@@ -428,6 +456,7 @@ def _contains(have: Any, want: Any) -> bool:
 # --- public API -------------------------------------------------------------------------------------
 
 
+@_aws_errors
 def build(target: Target, stack_name: str, preset: str = "recommended", progress: bool = True,
           api_routes: tuple[str, ...] = API_ROUTES) -> Stack:
     """Create (or find and update) the echo API, the site bucket and the distribution.
@@ -468,6 +497,7 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
     return stack
 
 
+@_aws_errors
 def find(target: Target, stack_name: str) -> Stack | None:
     """The stack as it stands in the account, or None when nothing of it exists."""
     dist = _find_distribution(target, stack_name)
@@ -499,6 +529,7 @@ def preset_of(config: dict[str, Any]) -> str | None:
     return None
 
 
+@_aws_errors
 def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     """Remove everything :func:`build` made for ``stack_name`` and nothing else; returns what it removed.
 
@@ -591,6 +622,7 @@ def _teardown_role(target: Target, stack_name: str, name: str) -> list[str]:
     return [f"role {name}"]
 
 
+@_aws_errors
 def describe(target: Target, stack: Stack) -> dict[str, Any]:
     """The deployed ``/api/*`` behavior and API origin, as CloudFront holds them."""
     assert stack.distribution_id

@@ -10,24 +10,16 @@ import pytest
 
 from runbook_lib import deviations, echo_lambda, presets, probes, results
 from runbook_lib.probes import ABSENT, NO_QUERY, Observation, Probe
-from runbook_lib.provision import INDEX_HTML, api_behavior
+from runbook_lib.provision import INDEX_HTML, api_behavior, site_and_api_config
 from runbook_lib.target import aws_api_origin
 
 HOST = "d111111abcdef8.cloudfront.net"
 
 
 def _config(preset: str) -> dict[str, Any]:
-    return {
-        "CallerReference": "x", "Comment": "", "Enabled": True, "DefaultRootObject": "index.html",
-        "Origins": {"Quantity": 2, "Items": [
-            {"Id": "site", "DomainName": "b.s3.us-east-1.amazonaws.com", "OriginPath": "",
-             "S3OriginConfig": {"OriginAccessIdentity": ""}},
-            {"Id": "api", **aws_api_origin("abc123", "prod", "us-east-1")},
-        ]},
-        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https",
-                                 "CachePolicyId": presets.CACHING_OPTIMIZED},
-        "CacheBehaviors": {"Quantity": 1, "Items": [api_behavior(presets.get(preset))]},
-    }
+    return site_and_api_config(bucket_domain="b.s3.us-east-1.amazonaws.com",
+                               api_origin=aws_api_origin("abc123", "prod", "us-east-1"),
+                               api_behavior=api_behavior(presets.get(preset)), caller_reference="x", comment="")
 
 
 def _echo(probe: Probe, query: dict[str, list[str]] | None, headers: dict[str, list[str]]) -> Observation:

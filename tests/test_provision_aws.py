@@ -753,3 +753,14 @@ def test_docs_iam_policy_allows_every_call_the_code_makes(no_sleep: list[float])
     missing = sorted(f"{action} on {resource}" for action, resource in calls if not allowed(action, resource))
     assert not missing, f"docs/iam-policy.json does not allow: {missing}"
     assert len(calls) >= 40
+
+
+def test_a_denied_read_is_a_provisioning_error_too() -> None:
+    # Reads and paginators are not wrapped one by one; the public functions convert what they meet.
+    with aws_stubs.stubbed_aws("eu-west-1") as aws:
+        aws.error("cloudfront", "ListDistributions", "AccessDenied", "not authorized", 403)
+        with pytest.raises(ProvisioningError, match="find: ListDistributions failed: AccessDenied") as info:
+            provision.find(aws.target, "rb-test")
+        aws.assert_done()
+    assert info.value.code == "AccessDenied" and "IAM policy" in str(info.value)
+    assert isinstance(info.value.__cause__, ClientError)
