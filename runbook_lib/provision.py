@@ -170,8 +170,10 @@ def _ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> 
                 time.sleep(5)
                 continue
             raise _fail("lambda.CreateFunction", err) from err
-    waiter = lam.get_waiter("function_active_v2")
-    waiter.wait(FunctionName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
+    if fn.get("State") != "Active":  # Pending for a moment (seconds on AWS)
+        waiter = lam.get_waiter("function_active_v2")
+        delay = 0.2 if target.is_local else 2
+        waiter.wait(FunctionName=name, WaiterConfig={"Delay": delay, "MaxAttempts": int(120 / delay)})
     return str(fn["FunctionArn"])
 
 

@@ -18,11 +18,10 @@ import tempfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
-from jinja2 import DictLoader
-from nbconvert import HTMLExporter
+if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds to import): load it only to render
+    import nbformat
 
 from .errors import ReportError
 
@@ -186,6 +185,9 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
     failed_label = ""
     if failure is not None:
         failed_label = html.escape(f" ({failure.ename}: {_first_line(failure.evalue)})")
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="lab",
         extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
@@ -242,6 +244,8 @@ def _read_notebook(path: Path) -> nbformat.NotebookNode:
             "e.g. outputs/<name>.ipynb, and check that the run wrote it."
         )
     try:
+        import nbformat
+
         nb: nbformat.NotebookNode = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
         return nb
     except OSError as err:
