@@ -77,7 +77,7 @@ def run(
     if target not in TARGETS:
         raise ParameterError(f"target={target!r} is not known. Valid choices: {', '.join(TARGETS)}.")
     out_root = Path(out_root)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out_root / stamp
     run_dir.mkdir(parents=True, exist_ok=False)
     result = RunResult(run_dir)

@@ -10,8 +10,10 @@ import papermill as pm
 import pytest
 
 from runbook_lib import presets, provision, results, runner, verify
+from runbook_lib.deviations import BY_ID
 from runbook_lib.errors import ParameterError
 from runbook_lib.local_aws import LocalAWS
+from runbook_lib.pitfalls import PITFALL_IDS
 from runbook_lib.target import Target
 
 pytestmark = pytest.mark.integration
@@ -30,6 +32,12 @@ def test_make_report_end_to_end(tmp_path: Path) -> None:
     table = pd.read_csv(result.run_dir / "probes.csv")
     assert list(table.columns) == results.COLUMNS
     assert (tmp_path / "latest").resolve() == result.run_dir.resolve()
+    # Every pitfall is present with its fix verified; an unseen symptom names the deviation that hid it.
+    assert {p["id"] for p in summary["pitfalls"]} == set(PITFALL_IDS)
+    for pit in summary["pitfalls"]:
+        assert pit["fix_verified"], pit
+        assert pit["symptom_seen"] or pit["note"].split(":", 1)[0] in BY_ID, pit
+    assert (result.run_dir / "index.html").exists()
     # Teardown ran last and left nothing behind.
     teardown = (result.run_dir / "09_teardown.ipynb").read_text()
     assert "nothing of the stack is left" in teardown
