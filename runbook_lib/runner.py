@@ -112,6 +112,8 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
         pm.execute_notebook(
             str(NOTEBOOK_DIR / f"{name}.ipynb"), str(out_nb), parameters=parameters, kernel_name="python3",
             progress_bar=False, cwd=str(run_dir), request_save_on_cell_execute=False,
+            # ipykernel warns on every start that its loopback TCP channel is unencrypted: noise here.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as err:
         status, error = "error", f"{err.ename}: {err.evalue}"
