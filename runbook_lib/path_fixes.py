@@ -22,10 +22,10 @@ import requests
 from botocore.exceptions import ClientError
 
 from . import provision
-from .errors import ParameterError, ProvisioningError
+from .errors import ParameterError, ProvisioningError, aws_call, aws_code, aws_failure
 from .probes import classify
 from .progress import bar
-from .provision import TAG_KEY, _call, _code, _fail
+from .provision import TAG_KEY
 from .target import Target
 
 __all__ = [
@@ -278,22 +278,22 @@ def _reset(target: Target, stack_name: str, where: _Located, keep: str | None, d
     (or here, when ``keep`` is None)."""
     apig = target.client("apigateway")
     if keep != "path-fix-api-resource":
-        resources = _call("apigateway.GetResources", apig.get_resources, restApiId=where.api_id,
+        resources = aws_call("apigateway.GetResources", apig.get_resources, restApiId=where.api_id,
                           limit=500)["items"]
         # Deepest first: AWS deletes a resource's children with it, MiniStack keeps them as orphans
         # (deviation delete-resource-keeps-children); this order is right on both.
         doomed = sorted((r for r in resources if r["path"] == "/api" or r["path"].startswith("/api/")),
                         key=lambda r: -len(r["path"]))
         for res in doomed:
-            _call("apigateway.DeleteResource", apig.delete_resource, restApiId=where.api_id,
+            aws_call("apigateway.DeleteResource", apig.delete_resource, restApiId=where.api_id,
                   resourceId=res["id"])
         if doomed:
-            _call("apigateway.CreateDeployment", apig.create_deployment, restApiId=where.api_id,
+            aws_call("apigateway.CreateDeployment", apig.create_deployment, restApiId=where.api_id,
                   stageName=STAGE, description="path_fixes: /api resource removed")
     if keep != "path-fix-origin-path":
-        stages = _call("apigateway.GetStages", apig.get_stages, restApiId=where.api_id)["item"]
+        stages = aws_call("apigateway.GetStages", apig.get_stages, restApiId=where.api_id)["item"]
         if any(s["stageName"] == PREFIX_STAGE for s in stages):
-            _call("apigateway.DeleteStage", apig.delete_stage, restApiId=where.api_id, stageName=PREFIX_STAGE)
+            aws_call("apigateway.DeleteStage", apig.delete_stage, restApiId=where.api_id, stageName=PREFIX_STAGE)
     if keep != "path-fix-base-path-mapping":
         _delete_domain(target, stack_name, domain or custom_domain(stack_name))
     if keep is None:
@@ -304,7 +304,7 @@ def _apply_api_resource(target: Target, stack_name: str, where: _Located) -> Non
     """What provision.build's echo API has: /api and /api/{proxy+}, ANY → the echo function."""
     account = provision._account(target)
     names = provision._names(stack_name, account, target.region)
-    fn = _call("lambda.GetFunction", target.client("lambda").get_function, FunctionName=names["function"])
+    fn = aws_call("lambda.GetFunction", target.client("lambda").get_function, FunctionName=names["function"])
     stack = provision.Stack(name=stack_name, target=target.name, region=target.region)
     provision._ensure_api(target, stack, names["api"], str(fn["Configuration"]["FunctionArn"]), account,
                           provision.API_ROUTES)
@@ -312,9 +312,9 @@ def _apply_api_resource(target: Target, stack_name: str, where: _Located) -> Non
 
 def _ensure_stage(target: Target, api_id: str, stage: str) -> None:
     apig = target.client("apigateway")
-    stages = _call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]
+    stages = aws_call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]
     if not any(s["stageName"] == stage for s in stages):
-        _call("apigateway.CreateDeployment", apig.create_deployment, restApiId=api_id, stageName=stage,
+        aws_call("apigateway.CreateDeployment", apig.create_deployment, restApiId=api_id, stageName=stage,
               description="path_fixes: the stage carries the /api prefix")
 
 
@@ -323,26 +323,26 @@ def _apply_base_path_mapping(target: Target, stack_name: str, where: _Located, d
     try:
         apig.get_domain_name(domainName=domain)
     except ClientError as err:
-        if _code(err) != "NotFoundException":
-            raise _fail(f"apigateway.GetDomainName {domain}", err) from err
+        if aws_code(err) != "NotFoundException":
+            raise aws_failure(f"apigateway.GetDomainName {domain}", err) from err
         try:
             apig.create_domain_name(
                 domainName=domain, regionalCertificateArn=cert, endpointConfiguration={"types": ["REGIONAL"]},
                 securityPolicy="TLS_1_2", tags={TAG_KEY: stack_name})
         except ClientError as err2:
-            raise _fail(f"apigateway.CreateDomainName {domain}", err2,
+            raise aws_failure(f"apigateway.CreateDomainName {domain}", err2,
                         "The certificate must be an issued ACM certificate for this name in "
                         f"{target.region}, and the name must not be in use elsewhere.") from err2
-    mappings = _call("apigateway.GetBasePathMappings", apig.get_base_path_mappings, domainName=domain).get(
+    mappings = aws_call("apigateway.GetBasePathMappings", apig.get_base_path_mappings, domainName=domain).get(
         "items", [])
     if not any(m.get("basePath") == BASE_PATH for m in mappings):
-        _call("apigateway.CreateBasePathMapping", apig.create_base_path_mapping, domainName=domain,
+        aws_call("apigateway.CreateBasePathMapping", apig.create_base_path_mapping, domainName=domain,
               basePath=BASE_PATH, restApiId=where.api_id, stage=STAGE)
     # Multi-level base paths exist only in the v2 API (on REGIONAL domains), for REST APIs too.
     v2 = target.client("apigatewayv2")
-    existing = _call("apigatewayv2.GetApiMappings", v2.get_api_mappings, DomainName=domain).get("Items", [])
+    existing = aws_call("apigatewayv2.GetApiMappings", v2.get_api_mappings, DomainName=domain).get("Items", [])
     if not any(m.get("ApiMappingKey") == MULTI_LEVEL_KEY for m in existing):
-        _call("apigatewayv2.CreateApiMapping", v2.create_api_mapping, DomainName=domain, ApiId=where.api_id,
+        aws_call("apigatewayv2.CreateApiMapping", v2.create_api_mapping, DomainName=domain, ApiId=where.api_id,
               Stage=STAGE, ApiMappingKey=MULTI_LEVEL_KEY)
 
 
@@ -352,12 +352,12 @@ def _delete_domain(target: Target, stack_name: str, domain: str) -> list[str]:
     try:
         found = apig.get_domain_name(domainName=domain)
     except ClientError as err:
-        if _code(err) == "NotFoundException":
+        if aws_code(err) == "NotFoundException":
             return []
-        raise _fail(f"apigateway.GetDomainName {domain}", err) from err
+        raise aws_failure(f"apigateway.GetDomainName {domain}", err) from err
     if (found.get("tags") or {}).get(TAG_KEY) != stack_name:
         return []  # same name, not ours: leave it
-    _call("apigateway.DeleteDomainName", apig.delete_domain_name, domainName=domain)
+    aws_call("apigateway.DeleteDomainName", apig.delete_domain_name, domainName=domain)
     return [f"custom domain {domain}"]
 
 
@@ -372,18 +372,18 @@ def _publish_function(target: Target, stack_name: str) -> str:
         cf.describe_function(Name=name, Stage="DEVELOPMENT")
         exists = True
     except ClientError as err:
-        if _code(err) != "NoSuchFunctionExists":
-            raise _fail(f"cloudfront.DescribeFunction {name}", err) from err
+        if aws_code(err) != "NoSuchFunctionExists":
+            raise aws_failure(f"cloudfront.DescribeFunction {name}", err) from err
         exists = False
     if not exists:
-        _call("cloudfront.CreateFunction", cf.create_function, Name=name, FunctionConfig=config,
+        aws_call("cloudfront.CreateFunction", cf.create_function, Name=name, FunctionConfig=config,
               FunctionCode=code)
     else:
         etag = cf.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"]
-        _call("cloudfront.UpdateFunction", cf.update_function, Name=name, IfMatch=etag, FunctionConfig=config,
+        aws_call("cloudfront.UpdateFunction", cf.update_function, Name=name, IfMatch=etag, FunctionConfig=config,
               FunctionCode=code)
-    etag = _call("cloudfront.DescribeFunction", cf.describe_function, Name=name, Stage="DEVELOPMENT")["ETag"]
-    published = _call("cloudfront.PublishFunction", cf.publish_function, Name=name, IfMatch=etag)
+    etag = aws_call("cloudfront.DescribeFunction", cf.describe_function, Name=name, Stage="DEVELOPMENT")["ETag"]
+    published = aws_call("cloudfront.PublishFunction", cf.publish_function, Name=name, IfMatch=etag)
     return str(published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
 
 
@@ -391,7 +391,7 @@ def _configure_distribution(target: Target, where: _Located, origin: dict[str, A
                             function_arn: str | None) -> None:
     """Set the API origin's address and the /api/* viewer-request function; update only on a change (IfMatch)."""
     cf = target.client("cloudfront")
-    current = _call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=where.distribution_id)
+    current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=where.distribution_id)
     old = current["DistributionConfig"]
     origins = [{**o, **origin} if o["Id"] == "api" else o for o in old["Origins"]["Items"]]
     associations: dict[str, Any] = {"Quantity": 0}
@@ -402,7 +402,7 @@ def _configure_distribution(target: Target, where: _Located, origin: dict[str, A
     new = {**old, "Origins": {**old["Origins"], "Items": origins},
            "CacheBehaviors": {**old["CacheBehaviors"], "Items": behaviors}}
     if provision._differs(old, new) or _associations(old) != _associations(new):
-        _call("cloudfront.UpdateDistribution", cf.update_distribution, Id=where.distribution_id,
+        aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=where.distribution_id,
               IfMatch=current["ETag"], DistributionConfig=new)
         provision.wait_deployed(target, where.distribution_id, progress=False)
 
@@ -526,9 +526,9 @@ def teardown(target: Target, stack_name: str = STACK_NAME, progress: bool = True
     try:
         etag = cf.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"]
     except ClientError as err:
-        if _code(err) != "NoSuchFunctionExists":
-            raise _fail(f"cloudfront.DescribeFunction {name}", err) from err
+        if aws_code(err) != "NoSuchFunctionExists":
+            raise aws_failure(f"cloudfront.DescribeFunction {name}", err) from err
     else:
-        _call("cloudfront.DeleteFunction", cf.delete_function, Name=name, IfMatch=etag)
+        aws_call("cloudfront.DeleteFunction", cf.delete_function, Name=name, IfMatch=etag)
         removed.append(f"CloudFront function {name}")
     return removed

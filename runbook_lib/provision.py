@@ -8,21 +8,19 @@ has no tags (origin access controls, cache policies), a name starting with the s
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import time
 import zipfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from . import echo_lambda, presets
 from . import progress as progress_bar
-from .errors import ProvisioningError
+from .errors import ProvisioningError, aws_call, aws_code, aws_errors, aws_failure
 from .target import Target
 
 TAG_KEY = "runbook:stack"
@@ -36,8 +34,6 @@ INDEX_HTML = (
     "<h1>Served by the S3 default behavior</h1><p>Requests outside /api/* land here.</p>"
 ).encode()
 
-T = TypeVar("T")
-P = ParamSpec("P")
 
 
 @dataclass
@@ -66,41 +62,6 @@ class Stack:
         return [{"field": k, "value": v} for k, v in self.to_dict().items()]
 
 
-def _fail(what: str, err: ClientError, fix: str = "") -> ProvisioningError:
-    code = err.response.get("Error", {}).get("Code", "")
-    msg = err.response.get("Error", {}).get("Message", str(err))
-    text = f"{what} failed: {code}: {msg}."
-    if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
-        text += " The credentials lack a permission: README.md lists the IAM policy the runbook needs."
-    return ProvisioningError(f"{text} {fix}".strip(), code=code)
-
-
-def _call(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
-    try:
-        return fn(**kwargs)
-    except ClientError as err:
-        raise _fail(what, err) from err
-
-
-def _aws_errors(fn: Callable[P, T]) -> Callable[P, T]:
-    """Any ClientError a public function meets becomes a ProvisioningError that keeps its code.
-
-    The specific calls go through :func:`_call` for a precise message; this catches the rest (reads,
-    paginators, waiters), so a user never meets a bare botocore traceback.
-    """
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except ClientError as err:
-            raise _fail(f"{fn.__name__}: {err.operation_name}", err) from err
-    return wrapper
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
 def _names(stack_name: str, account: str, region: str) -> dict[str, str]:
     return {
         "role": f"{stack_name}-echo-role",
@@ -115,7 +76,7 @@ def _names(stack_name: str, account: str, region: str) -> dict[str, str]:
 
 
 def _account(target: Target) -> str:
-    return str(_call("sts.GetCallerIdentity", target.client("sts").get_caller_identity)["Account"])
+    return str(aws_call("sts.GetCallerIdentity", target.client("sts").get_caller_identity)["Account"])
 
 
 # --- Lambda and its role --------------------------------------------------------------------------
@@ -126,17 +87,17 @@ def _ensure_role(target: Target, stack: Stack, name: str) -> str:
     try:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except ClientError as err:
-        if _code(err) != "NoSuchEntity":
-            raise _fail(f"iam.GetRole {name}", err) from err
+        if aws_code(err) != "NoSuchEntity":
+            raise aws_failure(f"iam.GetRole {name}", err) from err
     trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                        "Action": "sts:AssumeRole"}],
     }
-    role = _call("iam.CreateRole", iam.create_role, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+    role = aws_call("iam.CreateRole", iam.create_role, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                  Description="Execution role of the CloudFront/API Gateway runbook's echo function",
                  Tags=[{"Key": TAG_KEY, "Value": stack.name}])
-    _call("iam.AttachRolePolicy", iam.attach_role_policy, RoleName=name, PolicyArn=_LAMBDA_BASIC_EXECUTION)
+    aws_call("iam.AttachRolePolicy", iam.attach_role_policy, RoleName=name, PolicyArn=_LAMBDA_BASIC_EXECUTION)
     return str(role["Role"]["Arn"])
 
 
@@ -153,8 +114,8 @@ def _ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> 
     try:
         return str(lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
     except ClientError as err:
-        if _code(err) != "ResourceNotFoundException":
-            raise _fail(f"lambda.GetFunction {name}", err) from err
+        if aws_code(err) != "ResourceNotFoundException":
+            raise aws_failure(f"lambda.GetFunction {name}", err) from err
     # A new IAM role takes a few seconds to become assumable by Lambda: retry that one error.
     for attempt in range(12):
         try:
@@ -166,10 +127,10 @@ def _ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> 
             )
             break
         except ClientError as err:
-            if _code(err) == "InvalidParameterValueException" and "assume" in str(err) and attempt < 11:
+            if aws_code(err) == "InvalidParameterValueException" and "assume" in str(err) and attempt < 11:
                 time.sleep(5)
                 continue
-            raise _fail("lambda.CreateFunction", err) from err
+            raise aws_failure("lambda.CreateFunction", err) from err
     if fn.get("State") != "Active":  # Pending for a moment (seconds on AWS)
         waiter = lam.get_waiter("function_active_v2")
         delay = 0.2 if target.is_local else 2
@@ -199,11 +160,11 @@ def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, acco
     apig = target.client("apigateway")
     api_id = _find_api(target, stack.name)
     if api_id is None:
-        api = _call("apigateway.CreateRestApi", apig.create_rest_api, name=name,
+        api = aws_call("apigateway.CreateRestApi", apig.create_rest_api, name=name,
                     description="Echo API behind CloudFront (runbook)",
                     endpointConfiguration={"types": ["REGIONAL"]}, tags={TAG_KEY: stack.name})
         api_id = str(api["id"])
-    resources = _call("apigateway.GetResources", apig.get_resources, restApiId=api_id, limit=500)["items"]
+    resources = aws_call("apigateway.GetResources", apig.get_resources, restApiId=api_id, limit=500)["items"]
     by_path = {r["path"]: r for r in resources}
     uri = (f"arn:aws:apigateway:{target.region}:lambda:path/2015-03-31/functions/"
            f"{function_arn}/invocations")
@@ -212,20 +173,20 @@ def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, acco
     for path in routes:
         parent_path, part = path.rsplit("/", 1)
         if path not in by_path:
-            res = _call("apigateway.CreateResource", apig.create_resource, restApiId=api_id,
+            res = aws_call("apigateway.CreateResource", apig.create_resource, restApiId=api_id,
                         parentId=by_path[parent_path or "/"]["id"], pathPart=part)
             by_path[path] = res
             changed = True
         rid = by_path[path]["id"]
         if "ANY" not in (by_path[path].get("resourceMethods") or {}):
-            _call("apigateway.PutMethod", apig.put_method, restApiId=api_id, resourceId=rid,
+            aws_call("apigateway.PutMethod", apig.put_method, restApiId=api_id, resourceId=rid,
                   httpMethod="ANY", authorizationType="NONE")
-            _call("apigateway.PutIntegration", apig.put_integration, restApiId=api_id, resourceId=rid,
+            aws_call("apigateway.PutIntegration", apig.put_integration, restApiId=api_id, resourceId=rid,
                   httpMethod="ANY", type="AWS_PROXY", integrationHttpMethod="POST", uri=uri)
             changed = True
-    stages = {s["stageName"] for s in _call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]}
+    stages = {s["stageName"] for s in aws_call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]}
     if changed or stack.stage not in stages:
-        _call("apigateway.CreateDeployment", apig.create_deployment, restApiId=api_id, stageName=stack.stage)
+        aws_call("apigateway.CreateDeployment", apig.create_deployment, restApiId=api_id, stageName=stack.stage)
     _allow_invoke(target, stack, function_arn, api_id, account)
     return api_id
 
@@ -239,8 +200,8 @@ def _allow_invoke(target: Target, stack: Stack, function_arn: str, api_id: str, 
             SourceArn=f"arn:aws:execute-api:{target.region}:{account}:{api_id}/*/*/*",
         )
     except ClientError as err:
-        if _code(err) != "ResourceConflictException":  # already granted on an earlier run
-            raise _fail("lambda.AddPermission", err) from err
+        if aws_code(err) != "ResourceConflictException":  # already granted on an earlier run
+            raise aws_failure("lambda.AddPermission", err) from err
 
 
 # --- S3 site and origin access control ------------------------------------------------------------
@@ -251,26 +212,26 @@ def _ensure_bucket(target: Target, stack: Stack, name: str) -> None:
     try:
         s3.head_bucket(Bucket=name)
     except ClientError as err:
-        if _code(err) not in {"404", "NoSuchBucket", "NotFound"}:
-            raise _fail(f"s3.HeadBucket {name}", err,
+        if aws_code(err) not in {"404", "NoSuchBucket", "NotFound"}:
+            raise aws_failure(f"s3.HeadBucket {name}", err,
                         "The name may belong to another account; pass another stack_name.") from err
         kwargs: dict[str, Any] = {"Bucket": name}
         if target.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
-        _call("s3.CreateBucket", s3.create_bucket, **kwargs)
-        _call("s3.PutBucketTagging", s3.put_bucket_tagging, Bucket=name,
+        aws_call("s3.CreateBucket", s3.create_bucket, **kwargs)
+        aws_call("s3.PutBucketTagging", s3.put_bucket_tagging, Bucket=name,
               Tagging={"TagSet": [{"Key": TAG_KEY, "Value": stack.name}]})
-    _call("s3.PutObject", s3.put_object, Bucket=name, Key="index.html", Body=INDEX_HTML,
+    aws_call("s3.PutObject", s3.put_object, Bucket=name, Key="index.html", Body=INDEX_HTML,
           ContentType="text/html; charset=utf-8")
 
 
 def _ensure_oac(target: Target, name: str) -> str:
     cf = target.client("cloudfront")
-    for item in _call("cloudfront.ListOriginAccessControls", cf.list_origin_access_controls)[
+    for item in aws_call("cloudfront.ListOriginAccessControls", cf.list_origin_access_controls)[
             "OriginAccessControlList"].get("Items", []) or []:
         if item["Name"] == name:
             return str(item["Id"])
-    oac = _call("cloudfront.CreateOriginAccessControl", cf.create_origin_access_control,
+    oac = aws_call("cloudfront.CreateOriginAccessControl", cf.create_origin_access_control,
                 OriginAccessControlConfig={
                     "Name": name, "Description": "Site bucket of the CloudFront/API Gateway runbook",
                     "SigningProtocol": "sigv4", "SigningBehavior": "always",
@@ -293,7 +254,7 @@ def _grant_distribution_read(target: Target, bucket: str, account: str, distribu
         }],
     }
     s3 = target.client("s3")
-    _call("s3.PutBucketPolicy", s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(policy))
+    aws_call("s3.PutBucketPolicy", s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(policy))
 
 
 # --- cache policy and distribution ------------------------------------------------------------------
@@ -301,7 +262,7 @@ def _grant_distribution_read(target: Target, bucket: str, account: str, distribu
 
 def _find_cache_policy(target: Target, name: str) -> str | None:
     cf = target.client("cloudfront")
-    items = _call("cloudfront.ListCachePolicies", cf.list_cache_policies, Type="custom")[
+    items = aws_call("cloudfront.ListCachePolicies", cf.list_cache_policies, Type="custom")[
         "CachePolicyList"].get("Items", []) or []
     for item in items:
         if item["CachePolicy"]["CachePolicyConfig"]["Name"] == name:
@@ -318,7 +279,7 @@ def _ensure_cache_policy(target: Target, name: str) -> str:
     config = to_cache_policy_config(API_AUTH_AND_QUERY)
     config["Name"] = name
     cf = target.client("cloudfront")
-    return str(_call("cloudfront.CreateCachePolicy", cf.create_cache_policy,
+    return str(aws_call("cloudfront.CreateCachePolicy", cf.create_cache_policy,
                      CachePolicyConfig=config)["CachePolicy"]["Id"])
 
 
@@ -387,7 +348,7 @@ def _find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None
     return None
 
 
-@_aws_errors
+@aws_errors
 def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True) -> None:
     """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar."""
     cf = target.client("cloudfront")
@@ -415,18 +376,18 @@ def _ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, n
     existing = _find_distribution(target, stack.name)
     if existing is None:
         config = distribution_config(target, stack, preset, f"{stack.name}-{time.time_ns()}", names["comment"])
-        dist = _call("cloudfront.CreateDistributionWithTags", cf.create_distribution_with_tags,
+        dist = aws_call("cloudfront.CreateDistributionWithTags", cf.create_distribution_with_tags,
                      DistributionConfigWithTags={"DistributionConfig": config,
                                                  "Tags": {"Items": [{"Key": TAG_KEY, "Value": stack.name}]}})
         result = dict(dist["Distribution"])
     else:
-        current = _call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=existing["Id"])
+        current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=existing["Id"])
         old = current["DistributionConfig"]
         new = distribution_config(target, stack, preset, old["CallerReference"], old.get("Comment", ""))
         result = existing
         if _differs(old, new):
             # IfMatch: the ETag of the config we read, so a concurrent change is refused, not overwritten.
-            updated = _call("cloudfront.UpdateDistribution", cf.update_distribution,
+            updated = aws_call("cloudfront.UpdateDistribution", cf.update_distribution,
                             Id=existing["Id"], IfMatch=current["ETag"], DistributionConfig={**old, **new})
             result = dict(updated["Distribution"])
     wait_deployed(target, result["Id"], progress=progress)
@@ -458,7 +419,7 @@ def _contains(have: Any, want: Any) -> bool:
 # --- public API -------------------------------------------------------------------------------------
 
 
-@_aws_errors
+@aws_errors
 def build(target: Target, stack_name: str, preset: str = "recommended", progress: bool = True,
           api_routes: tuple[str, ...] = API_ROUTES) -> Stack:
     """Create (or find and update) the echo API, the site bucket and the distribution.
@@ -499,7 +460,7 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
     return stack
 
 
-@_aws_errors
+@aws_errors
 def find(target: Target, stack_name: str) -> Stack | None:
     """The stack as it stands in the account, or None when nothing of it exists."""
     dist = _find_distribution(target, stack_name)
@@ -531,7 +492,7 @@ def preset_of(config: dict[str, Any]) -> str | None:
     return None
 
 
-@_aws_errors
+@aws_errors
 def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     """Remove everything :func:`build` made for ``stack_name`` and nothing else; returns what it removed.
 
@@ -543,32 +504,32 @@ def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str
     cf = target.client("cloudfront")
     dist = _find_distribution(target, stack_name)
     if dist is not None:
-        current = _call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
+        current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
         etag = current["ETag"]
         if current["DistributionConfig"]["Enabled"]:
             cfg = {**current["DistributionConfig"], "Enabled": False}
-            etag = _call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
+            etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
                          DistributionConfig=cfg)["ETag"]
         wait_deployed(target, dist["Id"], progress=progress)
         etag = cf.get_distribution(Id=dist["Id"])["ETag"]
-        _call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
+        aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
         removed.append(f"distribution {dist['Id']}")
     policy_id = _find_cache_policy(target, names["cache_policy"])
     if policy_id:
         etag = cf.get_cache_policy(Id=policy_id)["ETag"]
-        _call("cloudfront.DeleteCachePolicy", cf.delete_cache_policy, Id=policy_id, IfMatch=etag)
+        aws_call("cloudfront.DeleteCachePolicy", cf.delete_cache_policy, Id=policy_id, IfMatch=etag)
         removed.append(f"cache policy {names['cache_policy']}")
     for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
         if item["Name"] == names["oac"]:
             etag = cf.get_origin_access_control(Id=item["Id"])["ETag"]
-            _call("cloudfront.DeleteOriginAccessControl", cf.delete_origin_access_control, Id=item["Id"],
+            aws_call("cloudfront.DeleteOriginAccessControl", cf.delete_origin_access_control, Id=item["Id"],
                   IfMatch=etag)
             removed.append(f"origin access control {names['oac']}")
     removed += _teardown_bucket(target, stack_name, names["bucket"])
     api_id = _find_api(target, stack_name)
     if api_id:
         apig = target.client("apigateway")
-        _call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
+        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
         removed.append(f"REST API {api_id}")
     removed += _teardown_function(target, stack_name, names["function"])
     removed += _teardown_role(target, stack_name, names["role"])
@@ -580,17 +541,17 @@ def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:
     try:
         tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
     except ClientError as err:
-        if _code(err) in {"NoSuchBucket", "404", "NoSuchTagSet", "NoSuchTagSetError"}:
+        if aws_code(err) in {"NoSuchBucket", "404", "NoSuchTagSet", "NoSuchTagSetError"}:
             return []
-        raise _fail(f"s3.GetBucketTagging {bucket}", err) from err
+        raise aws_failure(f"s3.GetBucketTagging {bucket}", err) from err
     if {"Key": TAG_KEY, "Value": stack_name} not in tags:
         return []  # same name, not ours: leave it
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                   for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
         if doomed:
-            _call("s3.DeleteObjects", s3.delete_objects, Bucket=bucket, Delete={"Objects": doomed})
-    _call("s3.DeleteBucket", s3.delete_bucket, Bucket=bucket)
+            aws_call("s3.DeleteObjects", s3.delete_objects, Bucket=bucket, Delete={"Objects": doomed})
+    aws_call("s3.DeleteBucket", s3.delete_bucket, Bucket=bucket)
     return [f"bucket {bucket}"]
 
 
@@ -599,12 +560,12 @@ def _teardown_function(target: Target, stack_name: str, name: str) -> list[str]:
     try:
         fn = lam.get_function(FunctionName=name)
     except ClientError as err:
-        if _code(err) == "ResourceNotFoundException":
+        if aws_code(err) == "ResourceNotFoundException":
             return []
-        raise _fail(f"lambda.GetFunction {name}", err) from err
+        raise aws_failure(f"lambda.GetFunction {name}", err) from err
     if fn.get("Tags", {}).get(TAG_KEY) != stack_name:
         return []
-    _call("lambda.DeleteFunction", lam.delete_function, FunctionName=name)
+    aws_call("lambda.DeleteFunction", lam.delete_function, FunctionName=name)
     return [f"function {name}"]
 
 
@@ -613,18 +574,18 @@ def _teardown_role(target: Target, stack_name: str, name: str) -> list[str]:
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError as err:
-        if _code(err) == "NoSuchEntity":
+        if aws_code(err) == "NoSuchEntity":
             return []
-        raise _fail(f"iam.GetRole {name}", err) from err
+        raise aws_failure(f"iam.GetRole {name}", err) from err
     if {"Key": TAG_KEY, "Value": stack_name} not in role.get("Tags", []):
         return []
     for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-        _call("iam.DetachRolePolicy", iam.detach_role_policy, RoleName=name, PolicyArn=policy["PolicyArn"])
-    _call("iam.DeleteRole", iam.delete_role, RoleName=name)
+        aws_call("iam.DetachRolePolicy", iam.detach_role_policy, RoleName=name, PolicyArn=policy["PolicyArn"])
+    aws_call("iam.DeleteRole", iam.delete_role, RoleName=name)
     return [f"role {name}"]
 
 
-@_aws_errors
+@aws_errors
 def describe(target: Target, stack: Stack) -> dict[str, Any]:
     """The deployed ``/api/*`` behavior and API origin, as CloudFront holds them."""
     assert stack.distribution_id
