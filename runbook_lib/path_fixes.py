@@ -22,6 +22,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from . import provision
+from . import teardown as stack_teardown
 from .errors import ParameterError, ProvisioningError, aws_call, aws_code, aws_failure
 from .probes import classify
 from .progress import bar
@@ -166,8 +167,8 @@ class _Located:
 
 
 def _locate(target: Target, stack_name: str) -> _Located:
-    api_id = provision._find_api(target, stack_name)
-    dist = provision._find_distribution(target, stack_name)
+    api_id = provision.find_api(target, stack_name)
+    dist = provision.find_distribution(target, stack_name)
     if api_id is None or dist is None:
         raise ProvisioningError(
             f"Stack {stack_name!r} is not built on target {target.name!r} (API: {api_id or 'none'}, "
@@ -302,11 +303,11 @@ def _reset(target: Target, stack_name: str, where: _Located, keep: str | None, d
 
 def _apply_api_resource(target: Target, stack_name: str, where: _Located) -> None:
     """What provision.build's echo API has: /api and /api/{proxy+}, ANY → the echo function."""
-    account = provision._account(target)
-    names = provision._names(stack_name, account, target.region)
+    account = provision.account_id(target)
+    names = provision.resource_names(stack_name, account, target.region)
     fn = aws_call("lambda.GetFunction", target.client("lambda").get_function, FunctionName=names["function"])
     stack = provision.Stack(name=stack_name, target=target.name, region=target.region)
-    provision._ensure_api(target, stack, names["api"], str(fn["Configuration"]["FunctionArn"]), account,
+    provision.ensure_api(target, stack, names["api"], str(fn["Configuration"]["FunctionArn"]), account,
                           provision.API_ROUTES)
 
 
@@ -401,7 +402,7 @@ def _configure_distribution(target: Target, where: _Located, origin: dict[str, A
                  for b in old["CacheBehaviors"]["Items"]]
     new = {**old, "Origins": {**old["Origins"], "Items": origins},
            "CacheBehaviors": {**old["CacheBehaviors"], "Items": behaviors}}
-    if provision._differs(old, new) or _associations(old) != _associations(new):
+    if provision.differs(old, new) or _associations(old) != _associations(new):
         aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=where.distribution_id,
               IfMatch=current["ETag"], DistributionConfig=new)
         provision.wait_deployed(target, where.distribution_id, progress=False)
@@ -520,7 +521,7 @@ def teardown(target: Target, stack_name: str = STACK_NAME, progress: bool = True
         raise ParameterError("stack_name='cf-apigw-runbook' is the main runbook's stack; path_fixes never "
                              f"removes it. Pass the stack the path fixes were built in ({STACK_NAME!r}).")
     removed = _delete_domain(target, stack_name, domain_name or custom_domain(stack_name))
-    removed += provision.teardown(target, stack_name, progress=progress)
+    removed += stack_teardown.remove(target, stack_name, progress=progress)
     cf = target.client("cloudfront")
     name = function_name(stack_name)
     try:

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
 from . import path_fixes, policy_code, presets, probes, provision, redact, reports
+from . import teardown as stack_teardown
 from .model import simulate
 from .probes import ABSENT, NO_QUERY, Observation, Probe
 from .progress import bar
@@ -353,7 +354,7 @@ def save(outcomes: list[Outcome], folder: str | Path) -> Path:
 
 def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     """Remove the lab's stack and the policies the pitfalls created (by name), nothing else."""
-    removed = provision.teardown(target, stack_name, progress=progress)
+    removed = stack_teardown.remove(target, stack_name, progress=progress)
     cf = target.client("cloudfront")
     prefix = f"{stack_name}-"
     for item in cf.list_origin_request_policies(Type="custom")["OriginRequestPolicyList"].get("Items", []) or []:

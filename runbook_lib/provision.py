@@ -62,7 +62,7 @@ class Stack:
         return [{"field": k, "value": v} for k, v in self.to_dict().items()]
 
 
-def _names(stack_name: str, account: str, region: str) -> dict[str, str]:
+def resource_names(stack_name: str, account: str, region: str) -> dict[str, str]:
     return {
         "role": f"{stack_name}-echo-role",
         "function": f"{stack_name}-echo",
@@ -75,7 +75,7 @@ def _names(stack_name: str, account: str, region: str) -> dict[str, str]:
     }
 
 
-def _account(target: Target) -> str:
+def account_id(target: Target) -> str:
     return str(aws_call("sts.GetCallerIdentity", target.client("sts").get_caller_identity)["Account"])
 
 
@@ -141,7 +141,7 @@ def _ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> 
 # --- API Gateway ------------------------------------------------------------------------------------
 
 
-def _find_api(target: Target, stack_name: str) -> str | None:
+def find_api(target: Target, stack_name: str) -> str | None:
     apig = target.client("apigateway")
     for page in apig.get_paginator("get_rest_apis").paginate():
         for api in page.get("items", []):
@@ -155,10 +155,10 @@ def _find_api(target: Target, stack_name: str) -> str | None:
 API_ROUTES: tuple[str, ...] = ("/api", "/api/{proxy+}")
 
 
-def _ensure_api(target: Target, stack: Stack, name: str, function_arn: str, account: str,
+def ensure_api(target: Target, stack: Stack, name: str, function_arn: str, account: str,
                 routes: tuple[str, ...] = API_ROUTES) -> str:
     apig = target.client("apigateway")
-    api_id = _find_api(target, stack.name)
+    api_id = find_api(target, stack.name)
     if api_id is None:
         api = aws_call("apigateway.CreateRestApi", apig.create_rest_api, name=name,
                     description="Echo API behind CloudFront (runbook)",
@@ -260,7 +260,7 @@ def _grant_distribution_read(target: Target, bucket: str, account: str, distribu
 # --- cache policy and distribution ------------------------------------------------------------------
 
 
-def _find_cache_policy(target: Target, name: str) -> str | None:
+def find_cache_policy(target: Target, name: str) -> str | None:
     cf = target.client("cloudfront")
     items = aws_call("cloudfront.ListCachePolicies", cf.list_cache_policies, Type="custom")[
         "CachePolicyList"].get("Items", []) or []
@@ -273,7 +273,7 @@ def _find_cache_policy(target: Target, name: str) -> str | None:
 def _ensure_cache_policy(target: Target, name: str) -> str:
     from .policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
 
-    existing = _find_cache_policy(target, name)
+    existing = find_cache_policy(target, name)
     if existing:
         return existing
     config = to_cache_policy_config(API_AUTH_AND_QUERY)
@@ -335,7 +335,7 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
     )
 
 
-def _find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None:
+def find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None:
     cf = target.client("cloudfront")
     comment = f"{TAG_KEY}={stack_name}"
     for page in cf.get_paginator("list_distributions").paginate():
@@ -373,7 +373,7 @@ def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, p
 def _ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, names: dict[str, str],
                          account: str, progress: bool) -> dict[str, Any]:
     cf = target.client("cloudfront")
-    existing = _find_distribution(target, stack.name)
+    existing = find_distribution(target, stack.name)
     if existing is None:
         config = distribution_config(target, stack, preset, f"{stack.name}-{time.time_ns()}", names["comment"])
         dist = aws_call("cloudfront.CreateDistributionWithTags", cf.create_distribution_with_tags,
@@ -385,7 +385,7 @@ def _ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, n
         old = current["DistributionConfig"]
         new = distribution_config(target, stack, preset, old["CallerReference"], old.get("Comment", ""))
         result = existing
-        if _differs(old, new):
+        if differs(old, new):
             # IfMatch: the ETag of the config we read, so a concurrent change is refused, not overwritten.
             updated = aws_call("cloudfront.UpdateDistribution", cf.update_distribution,
                             Id=existing["Id"], IfMatch=current["ETag"], DistributionConfig={**old, **new})
@@ -394,7 +394,7 @@ def _ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, n
     return result
 
 
-def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
+def differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
     # AWS fills in defaults (empty lists, FieldLevelEncryptionId...), so compare only what we set.
     keys = ("Origins", "DefaultCacheBehavior", "CacheBehaviors", "DefaultRootObject", "Enabled")
     return any(not _contains(old.get(k), new.get(k)) for k in keys)
@@ -428,8 +428,8 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
     ``api_routes`` are the API's resources (each with ANY → the echo function); existing ones are kept.
     """
     chosen = presets.get(preset)
-    account = _account(target)
-    names = _names(stack_name, account, target.region)
+    account = account_id(target)
+    names = resource_names(stack_name, account, target.region)
     stack = Stack(name=stack_name, target=target.name, region=target.region, preset=preset)
     steps = ["role", "function", "api", "bucket", "oac", "cache policy", "distribution", "bucket policy"]
     with progress_bar.bar(total=len(steps), desc="build", disable=not progress) as bar:
@@ -442,7 +442,7 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
         function_arn = _ensure_function(target, stack, names["function"], stack.role_arn)
         stack.function_name = names["function"]
         step("function")
-        stack.api_id = _ensure_api(target, stack, names["api"], function_arn, account, api_routes)
+        stack.api_id = ensure_api(target, stack, names["api"], function_arn, account, api_routes)
         step("api")
         _ensure_bucket(target, stack, names["bucket"])
         stack.bucket = names["bucket"]
@@ -463,8 +463,8 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
 @aws_errors
 def find(target: Target, stack_name: str) -> Stack | None:
     """The stack as it stands in the account, or None when nothing of it exists."""
-    dist = _find_distribution(target, stack_name)
-    api_id = _find_api(target, stack_name)
+    dist = find_distribution(target, stack_name)
+    api_id = find_api(target, stack_name)
     if dist is None and api_id is None:
         return None
     stack = Stack(name=stack_name, target=target.name, region=target.region, api_id=api_id)
@@ -490,100 +490,6 @@ def preset_of(config: dict[str, Any]) -> str | None:
                 behavior.get("OriginRequestPolicyId")):
             return preset.name
     return None
-
-
-@aws_errors
-def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
-    """Remove everything :func:`build` made for ``stack_name`` and nothing else; returns what it removed.
-
-    On AWS a distribution must be disabled and deployed before it can be deleted (minutes).
-    """
-    account = _account(target)
-    names = _names(stack_name, account, target.region)
-    removed: list[str] = []
-    cf = target.client("cloudfront")
-    dist = _find_distribution(target, stack_name)
-    if dist is not None:
-        current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
-        etag = current["ETag"]
-        if current["DistributionConfig"]["Enabled"]:
-            cfg = {**current["DistributionConfig"], "Enabled": False}
-            etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
-                         DistributionConfig=cfg)["ETag"]
-        wait_deployed(target, dist["Id"], progress=progress)
-        etag = cf.get_distribution(Id=dist["Id"])["ETag"]
-        aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
-        removed.append(f"distribution {dist['Id']}")
-    policy_id = _find_cache_policy(target, names["cache_policy"])
-    if policy_id:
-        etag = cf.get_cache_policy(Id=policy_id)["ETag"]
-        aws_call("cloudfront.DeleteCachePolicy", cf.delete_cache_policy, Id=policy_id, IfMatch=etag)
-        removed.append(f"cache policy {names['cache_policy']}")
-    for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
-        if item["Name"] == names["oac"]:
-            etag = cf.get_origin_access_control(Id=item["Id"])["ETag"]
-            aws_call("cloudfront.DeleteOriginAccessControl", cf.delete_origin_access_control, Id=item["Id"],
-                  IfMatch=etag)
-            removed.append(f"origin access control {names['oac']}")
-    removed += _teardown_bucket(target, stack_name, names["bucket"])
-    api_id = _find_api(target, stack_name)
-    if api_id:
-        apig = target.client("apigateway")
-        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
-        removed.append(f"REST API {api_id}")
-    removed += _teardown_function(target, stack_name, names["function"])
-    removed += _teardown_role(target, stack_name, names["role"])
-    return removed
-
-
-def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:
-    s3 = target.client("s3")
-    try:
-        tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
-    except ClientError as err:
-        if aws_code(err) in {"NoSuchBucket", "404", "NoSuchTagSet", "NoSuchTagSetError"}:
-            return []
-        raise aws_failure(f"s3.GetBucketTagging {bucket}", err) from err
-    if {"Key": TAG_KEY, "Value": stack_name} not in tags:
-        return []  # same name, not ours: leave it
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-        if doomed:
-            aws_call("s3.DeleteObjects", s3.delete_objects, Bucket=bucket, Delete={"Objects": doomed})
-    aws_call("s3.DeleteBucket", s3.delete_bucket, Bucket=bucket)
-    return [f"bucket {bucket}"]
-
-
-def _teardown_function(target: Target, stack_name: str, name: str) -> list[str]:
-    lam = target.client("lambda")
-    try:
-        fn = lam.get_function(FunctionName=name)
-    except ClientError as err:
-        if aws_code(err) == "ResourceNotFoundException":
-            return []
-        raise aws_failure(f"lambda.GetFunction {name}", err) from err
-    if fn.get("Tags", {}).get(TAG_KEY) != stack_name:
-        return []
-    aws_call("lambda.DeleteFunction", lam.delete_function, FunctionName=name)
-    return [f"function {name}"]
-
-
-def _teardown_role(target: Target, stack_name: str, name: str) -> list[str]:
-    iam = target.client("iam")
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except ClientError as err:
-        if aws_code(err) == "NoSuchEntity":
-            return []
-        raise aws_failure(f"iam.GetRole {name}", err) from err
-    if {"Key": TAG_KEY, "Value": stack_name} not in role.get("Tags", []):
-        return []
-    for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-        aws_call("iam.DetachRolePolicy", iam.detach_role_policy, RoleName=name, PolicyArn=policy["PolicyArn"])
-    aws_call("iam.DeleteRole", iam.delete_role, RoleName=name)
-    return [f"role {name}"]
-
 
 @aws_errors
 def describe(target: Target, stack: Stack) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -27,7 +27,7 @@ from runbook_lib.target import Target
 
 SERVICES = ("sts", "iam", "lambda", "apigateway", "s3", "cloudfront")
 ACCOUNT = "123456789012"
-WHEN = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
 
 @dataclass

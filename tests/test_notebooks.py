@@ -9,7 +9,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from runbook_lib import presets, provision, results, runner, verify
+from runbook_lib import presets, provision, results, runner, teardown, verify
 from runbook_lib.deviations import BY_ID
 from runbook_lib.errors import ParameterError
 from runbook_lib.local_aws import LocalAWS
@@ -109,9 +109,9 @@ def test_rebuild_reuses_and_teardown_removes_only_what_it_made(local_target: Tar
     ours = [d for d in cf.list_distributions()["DistributionList"].get("Items", [])
             if d["Comment"] == f"{provision.TAG_KEY}=rb-own"]
     assert len(ours) == 1
-    removed = provision.teardown(local_target, "rb-own", progress=False)
+    removed = teardown.remove(local_target, "rb-own", progress=False)
     assert any(r.startswith("distribution") for r in removed) and any(r.startswith("bucket") for r in removed)
     assert provision.find(local_target, "rb-own") is None
     assert "someone-elses-bucket" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert foreign_api in {a["id"] for a in apig.get_rest_apis()["items"]}
-    assert provision.teardown(local_target, "rb-own", progress=False) == []  # idempotent
+    assert teardown.remove(local_target, "rb-own", progress=False) == []  # idempotent

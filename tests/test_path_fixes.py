@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from runbook_lib import path_fixes, presets, provision
+from runbook_lib import path_fixes, presets, provision, teardown
 from runbook_lib.errors import ParameterError, ProvisioningError
 from runbook_lib.local_aws import LocalAWS
 from runbook_lib.target import Target, connect
@@ -134,7 +134,7 @@ def test_teardown_removes_everything_and_leaves_other_stacks(local_aws: LocalAWS
         still = provision.find(target, OTHER_STACK)
         assert still is not None and (still.api_id, still.distribution_id) == (other.api_id, other.distribution_id)
     finally:
-        provision.teardown(target, OTHER_STACK, progress=False)
+        teardown.remove(target, OTHER_STACK, progress=False)
 
 
 # --- aws: every request validated against the service model -----------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import ANY, StubAssertionError
 
-from runbook_lib import provision
+from runbook_lib import provision, teardown
 from runbook_lib.errors import ProvisioningError
 from runbook_lib.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
 from runbook_lib.presets import (
@@ -607,7 +607,7 @@ def test_teardown_disables_waits_and_deletes_only_what_is_ours(
         eu: aws_stubs.StubbedAws, no_sleep: list[float]) -> None:
     b = bucket("eu-west-1")
     queue_full_teardown(eu)
-    removed = provision.teardown(eu.target, STACK, progress=False)
+    removed = teardown.remove(eu.target, STACK, progress=False)
     eu.assert_done()
     assert removed == [
         f"distribution {DIST_ID}", f"cache policy {POLICY_NAME}", f"origin access control {OAC_NAME}",
@@ -633,7 +633,7 @@ def test_teardown_of_an_already_disabled_distribution_skips_the_update(eu: aws_s
     eu.ok("apigateway", "GetRestApis", {"items": []}, {})
     eu.error("lambda", "GetFunction", "ResourceNotFoundException", "Function not found", 404)
     eu.error("iam", "GetRole", "NoSuchEntity", "The role cannot be found", 404)
-    assert provision.teardown(eu.target, STACK, progress=False) == [f"distribution {DIST_ID}"]
+    assert teardown.remove(eu.target, STACK, progress=False) == [f"distribution {DIST_ID}"]
     eu.assert_done()
 
 
@@ -662,7 +662,7 @@ def test_teardown_leaves_same_named_resources_that_are_not_ours(
         FUNCTION, "eu-west-1", ROLE_ARN, None if untagged else {"runbook:stack": "another-stack"}),
         {"FunctionName": FUNCTION})
     eu.ok("iam", "GetRole", aws_stubs.role(ROLE, None if untagged else other), {"RoleName": ROLE})
-    assert provision.teardown(eu.target, STACK, progress=False) == []
+    assert teardown.remove(eu.target, STACK, progress=False) == []
     eu.assert_done()
 
 
@@ -735,7 +735,7 @@ def test_docs_iam_policy_allows_every_call_the_code_makes(no_sleep: list[float])
                 provision.build(aws.target, STACK, "allviewer", progress=False)
             else:
                 queue_full_teardown(aws)
-                provision.teardown(aws.target, STACK, progress=False)
+                teardown.remove(aws.target, STACK, progress=False)
             aws.assert_done()
             calls |= {need for s, o in aws.calls for need in _needs(aws, s, o, region)}
 

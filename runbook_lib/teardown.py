@@ -1,0 +1,115 @@
+"""Tear down: remove everything :func:`runbook_lib.provision.build` made for a stack, and nothing else.
+
+What is removed is found the way ``provision.find`` finds it: by the ``runbook:stack`` tag, or for what
+AWS cannot tag (origin access controls, cache policies) by a name starting with the stack name. A
+resource with the same name that does not carry the stack's tag is left alone.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from .errors import aws_call, aws_code, aws_errors, aws_failure
+from .provision import (
+    TAG_KEY,
+    account_id,
+    find_api,
+    find_cache_policy,
+    find_distribution,
+    resource_names,
+    wait_deployed,
+)
+from .target import Target
+
+
+@aws_errors
+def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
+    """Remove everything ``provision.build`` made for ``stack_name`` and nothing else; returns what it removed.
+
+    On AWS a distribution must be disabled and deployed before it can be deleted (minutes).
+    """
+    account = account_id(target)
+    names = resource_names(stack_name, account, target.region)
+    removed: list[str] = []
+    cf = target.client("cloudfront")
+    dist = find_distribution(target, stack_name)
+    if dist is not None:
+        current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
+        etag = current["ETag"]
+        if current["DistributionConfig"]["Enabled"]:
+            cfg = {**current["DistributionConfig"], "Enabled": False}
+            etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
+                         DistributionConfig=cfg)["ETag"]
+        wait_deployed(target, dist["Id"], progress=progress)
+        etag = cf.get_distribution(Id=dist["Id"])["ETag"]
+        aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
+        removed.append(f"distribution {dist['Id']}")
+    policy_id = find_cache_policy(target, names["cache_policy"])
+    if policy_id:
+        etag = cf.get_cache_policy(Id=policy_id)["ETag"]
+        aws_call("cloudfront.DeleteCachePolicy", cf.delete_cache_policy, Id=policy_id, IfMatch=etag)
+        removed.append(f"cache policy {names['cache_policy']}")
+    for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
+        if item["Name"] == names["oac"]:
+            etag = cf.get_origin_access_control(Id=item["Id"])["ETag"]
+            aws_call("cloudfront.DeleteOriginAccessControl", cf.delete_origin_access_control, Id=item["Id"],
+                  IfMatch=etag)
+            removed.append(f"origin access control {names['oac']}")
+    removed += _teardown_bucket(target, stack_name, names["bucket"])
+    api_id = find_api(target, stack_name)
+    if api_id:
+        apig = target.client("apigateway")
+        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
+        removed.append(f"REST API {api_id}")
+    removed += _teardown_function(target, stack_name, names["function"])
+    removed += _teardown_role(target, stack_name, names["role"])
+    return removed
+
+
+def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:
+    s3 = target.client("s3")
+    try:
+        tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    except ClientError as err:
+        if aws_code(err) in {"NoSuchBucket", "404", "NoSuchTagSet", "NoSuchTagSetError"}:
+            return []
+        raise aws_failure(f"s3.GetBucketTagging {bucket}", err) from err
+    if {"Key": TAG_KEY, "Value": stack_name} not in tags:
+        return []  # same name, not ours: leave it
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if doomed:
+            aws_call("s3.DeleteObjects", s3.delete_objects, Bucket=bucket, Delete={"Objects": doomed})
+    aws_call("s3.DeleteBucket", s3.delete_bucket, Bucket=bucket)
+    return [f"bucket {bucket}"]
+
+
+def _teardown_function(target: Target, stack_name: str, name: str) -> list[str]:
+    lam = target.client("lambda")
+    try:
+        fn = lam.get_function(FunctionName=name)
+    except ClientError as err:
+        if aws_code(err) == "ResourceNotFoundException":
+            return []
+        raise aws_failure(f"lambda.GetFunction {name}", err) from err
+    if fn.get("Tags", {}).get(TAG_KEY) != stack_name:
+        return []
+    aws_call("lambda.DeleteFunction", lam.delete_function, FunctionName=name)
+    return [f"function {name}"]
+
+
+def _teardown_role(target: Target, stack_name: str, name: str) -> list[str]:
+    iam = target.client("iam")
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except ClientError as err:
+        if aws_code(err) == "NoSuchEntity":
+            return []
+        raise aws_failure(f"iam.GetRole {name}", err) from err
+    if {"Key": TAG_KEY, "Value": stack_name} not in role.get("Tags", []):
+        return []
+    for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+        aws_call("iam.DetachRolePolicy", iam.detach_role_policy, RoleName=name, PolicyArn=policy["PolicyArn"])
+    aws_call("iam.DeleteRole", iam.delete_role, RoleName=name)
+    return [f"role {name}"]
