@@ -59,3 +59,24 @@ def test_failed_start_shows_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_endpoint_before_start_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LocalStackError, match="not started"):
         _ = LocalAWS(log_dir=tmp_path).endpoint_url
+
+
+def test_make_lab_runs_jupyterlab_with_a_live_local_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbook_lib import runner
+    from runbook_lib.target import ENDPOINT_ENV
+
+    seen: dict[str, object] = {}
+
+    def fake_lab(cmd: list[str], env: dict[str, str]) -> int:  # stands in for JupyterLab's process
+        endpoint = env[ENDPOINT_ENV]
+        seen["cmd"], seen["endpoint"] = cmd, endpoint
+        seen["health"] = requests.get(endpoint + "/_ministack/health", timeout=5).status_code
+        return 0
+
+    monkeypatch.setattr(runner.subprocess, "call", fake_lab)
+    assert runner.lab(out_root=tmp_path) == 0
+    cmd = seen["cmd"]
+    assert isinstance(cmd, list) and cmd[1:4] == ["-m", "jupyter", "lab"] and "--ip=127.0.0.1" in cmd
+    assert seen["health"] == 200  # the notebooks' target='local' finds a running local AWS
+    with pytest.raises(requests.ConnectionError):  # and it is stopped when Lab exits
+        requests.get(str(seen["endpoint"]) + "/_ministack/health", timeout=2)
