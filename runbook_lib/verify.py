@@ -12,6 +12,7 @@ import pandas as pd
 from . import probes, provision, results
 from .diagnosis import diagnose
 from .errors import ProvisioningError
+from .expectations import expected
 from .policies import fetch_custom_policies
 from .target import Target
 
@@ -25,6 +26,8 @@ class Verification:
     policies: dict[str, Any]
     observations: list[probes.Observation]
     table: pd.DataFrame
+    #: Where AWS's own pages disagree on something these probes touch (the model follows the newest text).
+    cautions: list[str]
 
     @property
     def summary(self) -> dict[str, int]:
@@ -66,7 +69,9 @@ def verify(target: Target, stack_name: str, matrix: list[probes.Probe] | None = 
     observations = probes.run(target, stack.domain_name, matrix or probes.default_matrix(), progress)
     table = results.compare(observations, aws_config, preset=stack.preset or "custom", host=stack.domain_name,
                             stage=stack.stage, local=target.is_local, policies=policies)
-    return Verification(stack, config, aws_config, policies, observations, table)
+    cautions = {c: None for o in observations
+                for c in expected(aws_config, o.probe, stack.domain_name, stack.stage, policies).cautions}
+    return Verification(stack, config, aws_config, policies, observations, table, list(cautions))
 
 
 def save(v: Verification, folder: str | Path) -> list[Path]:
