@@ -8,44 +8,21 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .behaviors import Behavior, items
+from .migration import migration_fix
 from .model import CAUTION_AUTH_IN_ORP, compiled_behaviors, config_issues
+from .patch import Fix, apply_patch, drop_legacy, set_op, use_policies
 from .patterns import pattern_covers
-from .policies import (
-    ALL_VIEWER_EXCEPT_HOST_HEADER,
-    CACHING_DISABLED,
-    managed_policies,
-    policy_name,
-)
+from .policies import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, policy_name
 from .validation import ConfigIssue
 
 __all__ = ["Finding", "Fix", "diagnose", "apply_patch"]
 
 DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
 _LAMBDA_URL = re.compile(r"\.lambda-url\.[a-z0-9-]+\.on\.aws$")
-_LEGACY_FIELDS = ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL")
-
-
-@dataclass(slots=True)
-class Fix:
-    """The minimal change: ``patch`` is a list of RFC 6902 JSON-patch operations on the
-    DistributionConfig; ``policies`` holds custom policies to create first (placeholder ID ->
-    boto3 ``*PolicyConfig`` body), referenced by the patch. An empty patch means the change is
-    outside this config (API routes, a CloudFront Function)."""
-
-    description: str
-    patch: list[dict[str, Any]]
-    policies: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "description": self.description,
-            "patch": copy.deepcopy(self.patch),
-            "policies": copy.deepcopy(self.policies),
-        }
 
 
 @dataclass(slots=True)
@@ -70,63 +47,6 @@ class Finding:
             "fix": self.fix.to_dict() if self.fix else None,
             "fixed_config": copy.deepcopy(self.fixed_config),
         }
-
-
-def _tokens(pointer: str) -> list[str]:
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
-
-
-def _walk(doc: Any, tokens: list[str]) -> Any:
-    for t in tokens:
-        doc = doc[int(t)] if isinstance(doc, list) else doc[t]
-    return doc
-
-
-def apply_patch(config: dict[str, Any], patch: list[dict[str, Any]]) -> dict[str, Any]:
-    """A deep copy of ``config`` with the JSON-patch ``add``/``replace``/``remove``/``move`` ops applied."""
-    doc = copy.deepcopy(config)
-    for op in patch:
-        tokens = _tokens(op["path"])
-        parent, last = _walk(doc, tokens[:-1]), tokens[-1]
-        kind = op["op"]
-        if kind == "move":
-            src = _tokens(op["from"])
-            src_parent = _walk(doc, src[:-1])
-            value = src_parent.pop(int(src[-1])) if isinstance(src_parent, list) else src_parent.pop(src[-1])
-            parent = _walk(doc, tokens[:-1])
-            kind, op = "add", {**op, "value": value}
-        if kind == "remove":
-            if isinstance(parent, list):
-                parent.pop(int(last))
-            else:
-                parent.pop(last, None)
-        elif kind == "add" and isinstance(parent, list):
-            parent.insert(len(parent) if last == "-" else int(last), copy.deepcopy(op["value"]))
-        elif kind in ("add", "replace"):
-            if isinstance(parent, list):
-                parent[int(last)] = copy.deepcopy(op["value"])
-            else:
-                parent[last] = copy.deepcopy(op["value"])
-        else:
-            raise ValueError(f"Unsupported JSON-patch op {kind!r}; use add, replace, remove or move.")
-    return doc
-
-
-def _set(pointer: str, raw: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    return {"op": "replace" if key in raw else "add", "path": f"{pointer}/{key}", "value": value}
-
-
-def _drop_legacy(pointer: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"op": "remove", "path": f"{pointer}/{k}"} for k in _LEGACY_FIELDS if k in raw]
-
-
-def _use_policies(b: Behavior, cp: str | None, orp: str | None) -> list[dict[str, Any]]:
-    ops = _drop_legacy(b.pointer, b.raw) if cp else []
-    if cp:
-        ops.append(_set(b.pointer, b.raw, "CachePolicyId", cp))
-    if orp:
-        ops.append(_set(b.pointer, b.raw, "OriginRequestPolicyId", orp))
-    return ops
 
 
 def _is_api(b: Behavior) -> bool:
@@ -176,12 +96,12 @@ def _issue_fix(issue: ConfigIssue, config: dict[str, Any], by_pointer: dict[str,
     if issue.kind == "forwarded-values-with-policy":
         return Fix(
             "Remove the legacy ForwardedValues and TTL fields; the cache policy replaces them.",
-            _drop_legacy(b.pointer, b.raw),
+            drop_legacy(b.pointer, b.raw),
         )
     if issue.kind in ("orp-without-cache-policy", "no-cache-settings"):
         return Fix(
             "Attach the CachingDisabled managed cache policy (no caching: right for an API).",
-            _use_policies(b, CACHING_DISABLED, None),
+            use_policies(b, CACHING_DISABLED, None),
         )
     if issue.kind == "s3-host":
         names = [h for h in items(b.raw["ForwardedValues"].get("Headers")) if str(h).lower() != "host"]
@@ -196,124 +116,6 @@ def _issue_fix(issue: ConfigIssue, config: dict[str, Any], by_pointer: dict[str,
             ],
         )
     return None
-
-
-# --- migration of legacy settings -------------------------------------------------------------------
-
-
-def _selector_cfg(key: str, list_key: str, kind: str, names: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {key: kind}
-    if names:
-        out[list_key] = {"Quantity": len(names), "Items": names}
-    return out
-
-
-def _same(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    return all(_norm(a.get(k)) == _norm(b.get(k)) for k in keys)
-
-
-def _norm(value: Any) -> Any:
-    # Compare policy configs ignoring Name/Comment and an empty {"Quantity": 0} list.
-    if isinstance(value, dict):
-        return {
-            k: _norm(v)
-            for k, v in value.items()
-            if k not in ("Name", "Comment") and v not in ({"Quantity": 0}, {"Quantity": 0, "Items": []})
-        }
-    return value
-
-
-def _migration(b: Behavior) -> Fix:
-    fv = b.raw.get("ForwardedValues") or {}
-    headers = [str(h) for h in items(fv.get("Headers"))]
-    star = "*" in headers
-    ttls = {
-        "MinTTL": b.raw.get("MinTTL", 0),
-        "DefaultTTL": b.raw.get("DefaultTTL", 86400),
-        "MaxTTL": b.raw.get("MaxTTL", 31536000),
-    }
-    qs_on = bool(fv.get("QueryString"))
-    qs_keys = [str(k) for k in items(fv.get("QueryStringCacheKeys"))]
-    forward = str((fv.get("Cookies") or {}).get("Forward", "none"))
-    cookie_names = [str(n) for n in items((fv.get("Cookies") or {}).get("WhitelistedNames"))]
-    cookies = {"all": "all", "whitelist": "whitelist"}.get(forward, "none")
-    notes = [
-        "Legacy POST/PUT/PATCH/DELETE kept Authorization; under policies it is forwarded only when a "
-        "policy names it or an all-viewer origin request policy is used."
-    ]
-    if any(c in n for n in cookie_names for c in "*?"):
-        notes.append("Policies match cookie names exactly: the wildcard names must be listed one by one.")
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", b.label).strip("-") or "default"
-    new: dict[str, Any] = {}
-    orp_cfg: dict[str, Any] | None = None
-    if star or all(v in (0, None) for v in ttls.values()):
-        # Nothing is cached (header-caching.html: "*" disables caching), so CachingDisabled plus an
-        # origin request policy carrying what the legacy settings forwarded.
-        cp_id: str = CACHING_DISABLED
-        orp_cfg = {
-            "HeadersConfig": {"HeaderBehavior": "allViewer"}
-            if star
-            else _selector_cfg("HeaderBehavior", "Headers", "whitelist" if headers else "none", headers),
-            "CookiesConfig": _selector_cfg("CookieBehavior", "Cookies", cookies, cookie_names),
-            "QueryStringsConfig": {"QueryStringBehavior": "all" if qs_on else "none"},
-        }
-    else:
-        cp_cfg = {
-            **ttls,
-            "ParametersInCacheKeyAndForwardedToOrigin": {
-                "EnableAcceptEncodingGzip": bool(b.raw.get("Compress")),
-                "EnableAcceptEncodingBrotli": False,
-                "HeadersConfig": _selector_cfg(
-                    "HeaderBehavior", "Headers", "whitelist" if headers else "none", headers
-                ),
-                "CookiesConfig": _selector_cfg("CookieBehavior", "Cookies", cookies, cookie_names),
-                "QueryStringsConfig": _selector_cfg(
-                    "QueryStringBehavior",
-                    "QueryStrings",
-                    ("whitelist" if qs_keys else "all") if qs_on else "none",
-                    qs_keys,
-                ),
-            },
-        }
-        keys = ("MinTTL", "DefaultTTL", "MaxTTL", "ParametersInCacheKeyAndForwardedToOrigin")
-        managed = [pid for pid, m in managed_policies("cache").items() if _same(m, cp_cfg, keys)]
-        if managed:
-            cp_id = managed[0]
-        else:
-            cp_id = f"<new-cache-policy-{slug}>"
-            new[cp_id] = {"CachePolicyConfig": {"Name": f"migrated-{slug}", "Comment": "", **cp_cfg}}
-        if qs_on and qs_keys:  # "forward all, cache based on whitelist"
-            orp_cfg = {
-                "HeadersConfig": {"HeaderBehavior": "none"},
-                "CookiesConfig": {"CookieBehavior": "none"},
-                "QueryStringsConfig": {"QueryStringBehavior": "all"},
-            }
-    orp_id: str | None = None
-    if orp_cfg is not None and not all(
-        v.get(k) == "none"
-        for v, k in (
-            (orp_cfg["HeadersConfig"], "HeaderBehavior"),
-            (orp_cfg["CookiesConfig"], "CookieBehavior"),
-            (orp_cfg["QueryStringsConfig"], "QueryStringBehavior"),
-        )
-    ):
-        orp_keys = ("HeadersConfig", "CookiesConfig", "QueryStringsConfig")
-        managed = [
-            pid for pid, m in managed_policies("origin_request").items() if _same(m, orp_cfg, orp_keys)
-        ]
-        if managed:
-            orp_id = managed[0]
-        else:
-            orp_id = f"<new-origin-request-policy-{slug}>"
-            new[orp_id] = {
-                "OriginRequestPolicyConfig": {"Name": f"migrated-{slug}", "Comment": "", **orp_cfg}
-            }
-    names = policy_name(cp_id, new) + (f" + {policy_name(orp_id, new)}" if orp_id else "")
-    return Fix(
-        f"Replace ForwardedValues and the TTL fields with {names}. " + " ".join(notes),
-        _use_policies(b, cp_id, orp_id),
-        new,
-    )
 
 
 # --- the rules --------------------------------------------------------------------------------------
@@ -345,7 +147,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             fix = Fix(
                 "Attach the AllViewerExceptHostHeader origin request policy (all query strings, "
                 "cookies and headers except Host).",
-                _use_policies(b, base_cp, ALL_VIEWER_EXCEPT_HOST_HEADER),
+                use_policies(b, base_cp, ALL_VIEWER_EXCEPT_HOST_HEADER),
             )
         out.append(
             _finding(
@@ -369,7 +171,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             if "*" in fv_headers:
                 fix = Fix(
                     "Move to CachingDisabled + AllViewerExceptHostHeader (everything but Host).",
-                    _use_policies(b, CACHING_DISABLED, ALL_VIEWER_EXCEPT_HOST_HEADER),
+                    use_policies(b, CACHING_DISABLED, ALL_VIEWER_EXCEPT_HOST_HEADER),
                 )
             else:
                 kept = [h for h in fv_headers if h.lower() != "host"]
@@ -387,7 +189,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             # An origin request policy always stays with the fix (AllViewerExceptHostHeader forwards
             # everything but Host); the cache policy changes only if it keys on Host itself.
             cp = CACHING_DISABLED if b.cache_headers.includes("host") else None
-            ops = _use_policies(b, cp, ALL_VIEWER_EXCEPT_HOST_HEADER)
+            ops = use_policies(b, cp, ALL_VIEWER_EXCEPT_HOST_HEADER)
             fix = Fix(
                 "Stop forwarding the viewer's Host: use AllViewerExceptHostHeader"
                 + (" and CachingDisabled (the cache policy puts Host in the key)" if cp else "")
@@ -428,7 +230,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
             fix = Fix(
                 "Use CachingDisabled + AllViewerExceptHostHeader: Authorization reaches the API and "
                 "no response is shared between users.",
-                _use_policies(
+                use_policies(
                     b, CACHING_DISABLED if b.caching else base_cp, ALL_VIEWER_EXCEPT_HOST_HEADER
                 ),
             )
@@ -471,7 +273,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
                 DOC + "http-401-unauthorized.html",
                 Fix(
                     "Use the CachingDisabled cache policy (or put Authorization in the cache key).",
-                    [_set(b.pointer, b.raw, "CachePolicyId", CACHING_DISABLED)],
+                    [set_op(b.pointer, b.raw, "CachePolicyId", CACHING_DISABLED)],
                 ),
             )
         )
@@ -519,7 +321,7 @@ def _behavior_findings(config: dict[str, Any], b: Behavior, out: list[Finding]) 
                 "AWS recommends cache and origin request policies; several forwarding rules (Authorization, "
                 "Brotli) differ under legacy settings.",
                 DOC + "controlling-the-cache-key.html",
-                _migration(b),
+                migration_fix(b),
             )
         )
 
