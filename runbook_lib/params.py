@@ -57,7 +57,11 @@ SPECS: dict[str, dict[str, Param]] = {
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": dict(_COMMON),
-    "03_pitfalls_lab": dict(_COMMON),
+    "03_pitfalls_lab": {
+        **_COMMON,
+        "domain_name": Param("target aws only: a domain you control, for the base path mapping fix", _string),
+        "certificate_arn": Param("target aws only: an issued ACM certificate for domain_name", _string),
+    },
     "09_teardown": dict(_COMMON),
 }
 

@@ -487,13 +487,25 @@ def probe_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
     return outcome
 
 
-def run_all(target: Target, stack_name: str = STACK_NAME, progress: bool = True) -> list[FixOutcome]:
-    """Build the pitfall, then apply and probe each fix in turn; the stack is left with the last fix."""
+def run_all(target: Target, stack_name: str = STACK_NAME, progress: bool = True, *, domain_name: str = "",
+            certificate_arn: str = "") -> list[FixOutcome]:
+    """Build the pitfall, then apply and probe each fix in turn; the stack is left with the last fix.
+
+    On AWS the base-path-mapping fix needs a domain you control and its ACM certificate; without them it
+    is reported as not run (not verified), and the others still run.
+    """
     build_broken(target, stack_name, progress=False)
     outcomes = []
     for fix_id in bar(FIX_IDS, desc="path fixes", disable=not progress):
-        apply_fix(target, stack_name, fix_id)
-        outcomes.append(probe_fix(target, stack_name, fix_id))
+        if fix_id == "path-fix-base-path-mapping" and not target.is_local and not (domain_name and certificate_arn):
+            fix = FIXES[fix_id]
+            outcomes.append(FixOutcome(
+                fix.id, fix.title, fix.what_changes, fix.cost, fix.caveats, target.name, shown_locally=False,
+                verified=False, note="not run: pass domain_name and certificate_arn (a domain you control and "
+                "an issued ACM certificate for it) to apply it on AWS"))
+            continue
+        apply_fix(target, stack_name, fix_id, domain_name=domain_name, certificate_arn=certificate_arn)
+        outcomes.append(probe_fix(target, stack_name, fix_id, domain_name=domain_name))
     return outcomes
 
 

@@ -366,3 +366,17 @@ def test_function_code_strips_only_the_prefix() -> None:
     code = path_fixes.function_code()
     assert "request.uri.substring(4) || '/'" in code and "startsWith('/api/')" in code
     assert "cloudfront-js-2.0" in path_fixes.FIXES["path-fix-cloudfront-function"].what_changes
+
+
+def test_on_aws_without_a_domain_the_base_path_fix_is_reported_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The other three still run; the base path mapping one needs a domain and certificate only a user has.
+    applied: list[str] = []
+    monkeypatch.setattr(path_fixes, "build_broken", lambda *a, **k: None)
+    monkeypatch.setattr(path_fixes, "apply_fix", lambda t, s, fix_id, **k: applied.append(fix_id))
+    monkeypatch.setattr(path_fixes, "probe_fix", lambda t, s, fix_id, **k: path_fixes.FixOutcome(
+        fix_id, "", "", "", "", "aws", shown_locally=False, verified=True))
+    aws = Target("aws", "eu-west-1", None)
+    outcomes = path_fixes.run_all(aws, "rb-paths", progress=False)
+    assert applied == [f for f in path_fixes.FIX_IDS if f != "path-fix-base-path-mapping"]
+    skipped = next(o for o in outcomes if o.id == "path-fix-base-path-mapping")
+    assert skipped.verified is False and skipped.note.startswith("not run: pass domain_name and certificate_arn")
