@@ -30,7 +30,6 @@ from .target import ENDPOINT_ENV, TARGETS
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
 NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "09_teardown")
-TEARDOWN = "09_teardown"
 
 
 @dataclass
@@ -117,6 +116,8 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
         )
     except pm.PapermillExecutionError as err:
         status, error = "error", f"{err.ename}: {err.evalue}"
+    except Exception as err:  # a dead kernel or a timeout: the run goes on (teardown still runs), marked failed
+        status, error = "error", f"{type(err).__name__}: {err}"
     html = reports.render_html(out_nb, run_dir / f"{name}.html", title=name) if out_nb.exists() else None
     took = time.monotonic() - start
     _log(f"  {name:<24} {status:<5} {took:6.1f} s" + (f"  {error}" if error else ""))
