@@ -14,6 +14,7 @@ the custom domain name is tagged too, and the CloudFront Function is named after
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -478,6 +479,10 @@ def probe_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
         return outcome
     outcome.shown_locally = target.is_local and cf_ok
     outcome.verified = cf_ok
+    if fix_id == "path-fix-cloudfront-function" and target.is_local and not cf_ok and not shutil.which("node"):
+        outcome.note = ("NOT verified: the local AWS runs CloudFront Functions with Node.js, and there is no "
+                        "`node` on PATH. Install Node.js (e.g. `apt-get install nodejs`) and run again.")
+        return outcome
     outcome.note = (
         f"{'as expected' if cf_ok else 'NOT as expected'}: status {via_cf.status} from {via_cf.served_by}; "
         f"API path {via_cf.api_path!r} (expected {fix.expected_path!r}), resource {via_cf.api_resource!r} "
