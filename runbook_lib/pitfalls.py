@@ -137,14 +137,15 @@ class Lab:
         return f"{self.stack_name}-{suffix}"
 
 
-def _query_dropped(lab: Lab, pid: str, preset: str, symptom: str, cause: str, doc: str) -> Outcome:
+def _query_dropped(lab: Lab, pid: str, preset: str, symptom: str, cause: str, doc: str,
+                   drops_authorization: bool) -> Outcome:
     out = Outcome(pid, symptom, cause, doc, "Use CachingDisabled + AllViewerExceptHostHeader (preset 'recommended').")
     lab.configure(preset)
     before = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
     out.before = [evidence(preset, o) for o in before]
     dropped_query = before[0].served_by == "api" and before[0].get("api.query") == NO_QUERY
     dropped_auth = before[1].get("api.header.authorization") == ABSENT
-    out.symptom_seen = dropped_query and (dropped_auth if "authorization" in symptom.lower() else True)
+    out.symptom_seen = dropped_query and (dropped_auth or not drops_authorization)
     lab.configure("recommended")
     after = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
     out.after = [evidence("recommended", o) for o in after]
@@ -160,6 +161,7 @@ def legacy_query_dropped(lab: Lab) -> Outcome:
         "Legacy cache settings with 'Query string forwarding and caching: None' (QueryString=false) forward "
         "no query string at all.",
         f"{_DOC}DownloadDistValuesCacheBehavior.html#DownloadDistValuesQueryString",
+        drops_authorization=False,
     )
 
 
@@ -170,6 +172,7 @@ def caching_optimized_query_dropped(lab: Lab) -> Outcome:
         "A cache policy forwards only what is in its cache key; CachingOptimized keys on nothing but the "
         "normalised Accept-Encoding, and no origin request policy adds anything.",
         f"{_DOC}using-managed-cache-policies.html#managed-cache-caching-optimized",
+        drops_authorization=True,
     )
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import deviations, redact, reports
 from .expectations import Expectation, expected, value
-from .probes import ABSENT, Observation, Probe
+from .probes import ABSENT, Observation
 
 COLUMNS = ["preset", "probe", "check", "expected", "observed", "verdict", "note"]
 VERDICTS = ("pass", "fail", "deviation")
@@ -26,24 +26,27 @@ def _behavior(config: dict[str, Any], label: str) -> dict[str, Any]:
     return dict(config.get("DefaultCacheBehavior", {}))
 
 
+def predict(observations: list[Observation], config: dict[str, Any], *, host: str, stage: str,
+            policies: dict[str, Any] | None = None) -> list[Expectation]:
+    """What AWS would do with each observation's probe, for ``config`` (the AWS form: ``Target.as_on_aws``)."""
+    return [expected(config, obs.probe, host, stage, policies) for obs in observations]
+
+
 def compare(
     observations: list[Observation],
+    expectations: list[Expectation],
     config: dict[str, Any],
     *,
     preset: str,
-    host: str,
-    stage: str,
     local: bool,
-    policies: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """The results table. ``config`` is the AWS form of the distribution (``Target.as_on_aws``).
+    """The results table: each observation against its expectation (:func:`predict`).
 
     A mismatch is ``deviation`` only on the local target and only when a documented emulator
     deviation explains it; any other mismatch is ``fail``.
     """
     rows: list[dict[str, Any]] = []
-    for obs in observations:
-        exp: Expectation = expected(config, obs.probe, host, stage, policies)
+    for obs, exp in zip(observations, expectations, strict=True):
         behavior = _behavior(config, exp.behavior)
         for check in obs.probe.checks:
             want, got = value(exp, check), obs.get(check)
@@ -90,8 +93,4 @@ def styled(table: pd.DataFrame) -> Any:
     return reports.table(table).map(lambda v: colours.get(v, ""), subset=["verdict"])
 
 
-def probes_of(table: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(table["probe"]))
-
-
-__all__ = ["COLUMNS", "VERDICTS", "compare", "summary", "verdict_line", "styled", "Probe"]
+__all__ = ["COLUMNS", "VERDICTS", "compare", "predict", "styled", "summary", "verdict_line"]

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import papermill as pm
 
-from . import params, reports
+from . import params, reports, results
 from .errors import ParameterError
 from .local_aws import LocalAWS
 from .target import ENDPOINT_ENV, TARGETS
@@ -130,9 +130,7 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 def _probe_counts(csv: Path) -> dict[str, int]:
     if not csv.exists():
         return {"total": 0, "passed": 0, "failed": 0, "deviations": 0}
-    verdicts = pd.read_csv(csv)["verdict"].value_counts()
-    return {"total": int(verdicts.sum()), "passed": int(verdicts.get("pass", 0)),
-            "failed": int(verdicts.get("fail", 0)), "deviations": int(verdicts.get("deviation", 0))}
+    return results.summary(pd.read_csv(csv))
 
 
 def _pitfalls(path: Path) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ import pandas as pd
 from . import probes, provision, results
 from .diagnosis import diagnose
 from .errors import ProvisioningError
-from .expectations import expected
 from .policies import fetch_custom_policies
 from .target import Target
 
@@ -67,10 +66,11 @@ def verify(target: Target, stack_name: str, matrix: list[probes.Probe] | None = 
     stack, config, aws_config, policies = load(target, stack_name)
     assert stack.domain_name
     observations = probes.run(target, stack.domain_name, matrix or probes.default_matrix(), progress)
-    table = results.compare(observations, aws_config, preset=stack.preset or "custom", host=stack.domain_name,
-                            stage=stack.stage, local=target.is_local, policies=policies)
-    cautions = {c: None for o in observations
-                for c in expected(aws_config, o.probe, stack.domain_name, stack.stage, policies).cautions}
+    expectations = results.predict(observations, aws_config, host=stack.domain_name, stage=stack.stage,
+                                   policies=policies)
+    table = results.compare(observations, expectations, aws_config, preset=stack.preset or "custom",
+                            local=target.is_local)
+    cautions = {c: None for e in expectations for c in e.cautions}  # in order, once each
     return Verification(stack, config, aws_config, policies, observations, table, list(cautions))
 
 

@@ -31,7 +31,9 @@ def _echo(probe: Probe, query: dict[str, list[str]] | None, headers: dict[str, l
 
 
 def _compare(obs: list[Observation], preset: str, local: bool) -> Any:
-    return results.compare(obs, _config(preset), preset=preset, host=HOST, stage="prod", local=local)
+    config = _config(preset)
+    expectations = results.predict(obs, config, host=HOST, stage="prod")
+    return results.compare(obs, expectations, config, preset=preset, local=local)
 
 
 def test_query_that_arrives_passes_under_recommended() -> None:
