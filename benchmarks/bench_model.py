@@ -16,7 +16,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runbook_lib import diagnose, simulate  # noqa: E402
+from runbook_lib import (
+    diagnose,
+    simulate,  # noqa: E402
+)
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"

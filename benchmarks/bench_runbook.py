@@ -18,9 +18,10 @@ import nbformat
 import papermill as pm
 import requests
 
-from runbook_lib import probes, provision, runner
-from runbook_lib.local_aws import LocalAWS
-from runbook_lib.target import connect
+from runbook_lib.aws import provision
+from runbook_lib.aws.local import LocalAWS
+from runbook_lib.aws.target import connect
+from runbook_lib.runbook import probes, runner
 
 
 def _empty_notebooks(n: int, folder: Path) -> float:

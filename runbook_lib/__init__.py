@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .diagnosis import Finding, Fix, diagnose
-from .errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
-from .model import SimulationResult, simulate
+from runbook_lib.cloudfront.diagnosis import Finding, Fix, diagnose
+from runbook_lib.cloudfront.model import SimulationResult, simulate
+from runbook_lib.errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
 
 __all__ = [
     "ConfigError",

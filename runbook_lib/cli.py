@@ -13,11 +13,11 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .diagnosis import diagnose
-from .errors import ConfigError, RunbookError
-from .model import simulate
-from .policies import fetch_custom_policies
-from .target import connect
+from runbook_lib.aws.target import connect
+from runbook_lib.cloudfront.diagnosis import diagnose
+from runbook_lib.cloudfront.model import simulate
+from runbook_lib.cloudfront.policies import fetch_custom_policies
+from runbook_lib.errors import ConfigError, RunbookError
 
 __all__ = ["COMMANDS", "main", "fetch_distribution", "make_cloudfront_client", "load_json"]
 
@@ -213,7 +213,7 @@ def _add_report(p: argparse.ArgumentParser) -> None:
 
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
-    from . import runner
+    from runbook_lib.runbook import runner
 
     result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
                         profile=args.profile)
@@ -226,7 +226,7 @@ def _add_lab(p: argparse.ArgumentParser) -> None:
 
 
 def _run_lab(args: argparse.Namespace, out: TextIO) -> int:
-    from . import runner
+    from runbook_lib.runbook import runner
 
     return runner.lab(out_root=args.out)
 
@@ -239,7 +239,7 @@ def _add_clean(p: argparse.ArgumentParser) -> None:
 def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
-    from . import notebooks
+    from runbook_lib.runbook import notebooks
 
     paths = [Path(p) for p in args.paths]
     if args.check:

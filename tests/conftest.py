@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook_lib.local_aws import LocalAWS
-from runbook_lib.target import Target, connect
+from runbook_lib.aws.local import LocalAWS
+from runbook_lib.aws.target import Target, connect
 
 
 @pytest.fixture(scope="session")

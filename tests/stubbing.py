@@ -23,7 +23,7 @@ import botocore.session
 from botocore import xform_name
 from botocore.stub import Stubber
 
-from runbook_lib.target import Target
+from runbook_lib.aws.target import Target
 
 SERVICES = ("sts", "iam", "lambda", "apigateway", "s3", "cloudfront")
 ACCOUNT = "123456789012"

@@ -1,4 +1,4 @@
-"""The explainer: runbook_lib.explain against the model's rules, and notebooks/00_explainer.ipynb run for real.
+"""The explainer: runbook_lib.runbook.explain against the model's rules, and notebooks/00_explainer.ipynb run for real.
 
 The expected values come from the request that was sent and from the AWS rules the model encodes
 (each test names the page), never from the function's own output.
@@ -13,11 +13,12 @@ import nbformat
 import papermill
 import pytest
 
-from runbook_lib import explain, presets
+from runbook_lib.aws import presets
+from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.errors import ParameterError
-from runbook_lib.redact import mask
-from runbook_lib.reports import render_html
-from runbook_lib.target import aws_api_origin
+from runbook_lib.runbook import explain
+from runbook_lib.runbook.redact import mask
+from runbook_lib.runbook.reports import render_html
 
 try:
     from tests import browser
@@ -38,7 +39,7 @@ def _follow(preset: str, line: str, headers: dict[str, str] | None = None) -> di
 
 
 def test_example_config_reuses_the_build_notebooks_pieces() -> None:
-    from runbook_lib import provision
+    from runbook_lib.aws import provision
 
     config = explain.example_config("allviewer")
     assert config["CacheBehaviors"]["Items"] == [

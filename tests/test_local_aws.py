@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from runbook_lib import local_aws
+from runbook_lib.aws import local as local_aws
+from runbook_lib.aws.local import LocalAWS
 from runbook_lib.errors import LocalStackError
-from runbook_lib.local_aws import LocalAWS
 
 
 def test_starts_on_loopback_and_stops(tmp_path: Path) -> None:
@@ -62,8 +62,8 @@ def test_endpoint_before_start_is_an_error(tmp_path: Path) -> None:
 
 
 def test_make_lab_runs_jupyterlab_with_a_live_local_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runbook_lib import runner
-    from runbook_lib.target import ENDPOINT_ENV
+    from runbook_lib.aws.target import ENDPOINT_ENV
+    from runbook_lib.runbook import runner
 
     seen: dict[str, object] = {}
 

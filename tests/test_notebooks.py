@@ -9,12 +9,13 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from runbook_lib import presets, provision, results, runner, teardown, verify
-from runbook_lib.deviations import BY_ID
+from runbook_lib.aws import presets, provision, teardown
+from runbook_lib.aws.local import LocalAWS
+from runbook_lib.aws.target import Target
 from runbook_lib.errors import ParameterError
-from runbook_lib.local_aws import LocalAWS
-from runbook_lib.pitfalls import PITFALL_IDS
-from runbook_lib.target import Target
+from runbook_lib.runbook import results, runner, verify
+from runbook_lib.runbook.deviations import BY_ID
+from runbook_lib.runbook.pitfalls import PITFALL_IDS
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from runbook_lib import params
 from runbook_lib.errors import ParameterError
+from runbook_lib.runbook import params
 
 
 def _ns(**overrides: object) -> dict[str, object]:

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from runbook_lib import path_fixes, presets, provision, teardown
+from runbook_lib.aws import presets, provision, teardown
+from runbook_lib.aws.local import LocalAWS
+from runbook_lib.aws.target import Target, connect
 from runbook_lib.errors import ParameterError, ProvisioningError
-from runbook_lib.local_aws import LocalAWS
-from runbook_lib.target import Target, connect
+from runbook_lib.runbook import path_fixes
 
 try:
     from tests import stubbing as aws_stubs

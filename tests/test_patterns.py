@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runbook_lib.patterns import pattern_covers, pattern_matches, pattern_problem
+from runbook_lib.cloudfront.patterns import pattern_covers, pattern_matches, pattern_problem
 
 SOURCE = (
     "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html"

@@ -9,9 +9,9 @@ import pytest
 from botocore.stub import ANY
 from stubbing import stubbed_aws
 
-from runbook_lib import pitfalls, policy_code
-from runbook_lib.deviations import BY_ID
-from runbook_lib.probes import Observation, Probe
+from runbook_lib.runbook import pitfalls, policy_code
+from runbook_lib.runbook.deviations import BY_ID
+from runbook_lib.runbook.probes import Observation, Probe
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ EXPECTED_ON_LOCAL = {
 
 @pytest.fixture(scope="module")
 def outcomes(local_aws: Any) -> dict[str, pitfalls.Outcome]:
-    from runbook_lib.target import connect
+    from runbook_lib.aws.target import connect
 
     target = connect("local", endpoint_url=local_aws.endpoint_url)
     result = {o.id: o for o in pitfalls.run(target, "rb-lab", ids=list(EXPECTED_ON_LOCAL), progress=False)}

@@ -24,9 +24,9 @@ import pytest
 import yaml
 from botocore.stub import Stubber
 
-from runbook_lib import policy_code
 from runbook_lib.errors import CachePolicyError, ConfigError, RunbookError
-from runbook_lib.policy_code import (
+from runbook_lib.runbook import policy_code
+from runbook_lib.runbook.policy_code import (
     API_AUTH_AND_QUERY,
     ZERO_TTL_AUTH_IN_KEY,
     CachePolicySpec,
@@ -38,7 +38,7 @@ from runbook_lib.policy_code import (
     validate,
 )
 
-MANAGED = Path(__file__).resolve().parents[1] / "runbook_lib" / "data" / "managed_policies.json"
+MANAGED = Path(__file__).resolve().parents[1] / "runbook_lib" / "cloudfront" / "data" / "managed_policies.json"
 
 #: Specs that CloudFront accepts, covering every behaviour of each list.
 EVERY_SHAPE = CachePolicySpec(

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import runbook_lib
-from runbook_lib import notebooks
+from runbook_lib.runbook import notebooks
 
 
 def _name(requirement: str) -> str:

@@ -18,15 +18,15 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import ANY, StubAssertionError
 
-from runbook_lib import provision, teardown
-from runbook_lib.errors import ProvisioningError
-from runbook_lib.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
-from runbook_lib.presets import (
+from runbook_lib.aws import provision, teardown
+from runbook_lib.aws.presets import (
     ALL_VIEWER,
     ALL_VIEWER_EXCEPT_HOST,
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
 )
+from runbook_lib.errors import ProvisioningError
+from runbook_lib.runbook.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
 
 try:
     from tests import stubbing as aws_stubs
@@ -138,7 +138,7 @@ LAMBDA_TRUST = aws_stubs.JsonDoc(
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record time.sleep calls instead of waiting."""
     slept: list[float] = []
-    monkeypatch.setattr("runbook_lib.provision.time.sleep", slept.append)
+    monkeypatch.setattr("runbook_lib.aws.provision.time.sleep", slept.append)
     return slept
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from runbook_lib import redact
+from runbook_lib.runbook import redact
 
 
 def test_mask_hides_the_value_but_equal_values_match() -> None:

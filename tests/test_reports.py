@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from runbook_lib.errors import ReportError, RunbookError
-from runbook_lib.reports import render_html
+from runbook_lib.runbook.reports import render_html
 
 try:
     from tests import browser
@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - tests/ run without a package __init__
     import browser  # type: ignore[no-redef]
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
-MERMAID_JS = Path(__file__).resolve().parent.parent / "runbook_lib" / "data" / "mermaid.min.js"
+MERMAID_JS = Path(__file__).resolve().parent.parent / "runbook_lib" / "runbook" / "data" / "mermaid.min.js"
 
 # Any way a page could pull code or styles from the network at view time.
 EXTERNAL_LOADS = re.compile(

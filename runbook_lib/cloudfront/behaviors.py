@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import ConfigError
-from .patterns import compile_pattern
-from .policies import (
+from runbook_lib.cloudfront.patterns import compile_pattern
+from runbook_lib.cloudfront.policies import (
     ALL_VIEWER,
     ALL_VIEWER_AND_CLOUDFRONT_HEADERS,
     ALL_VIEWER_EXCEPT_HOST_HEADER,
@@ -22,6 +21,7 @@ from .policies import (
     resolve_cache_policy,
     resolve_origin_request_policy,
 )
+from runbook_lib.errors import ConfigError
 
 __all__ = ["Selector", "Origin", "Behavior", "compile_behaviors", "items", "EXECUTE_API"]
 

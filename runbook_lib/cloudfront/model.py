@@ -10,9 +10,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .behaviors import Behavior, compile_behaviors
-from .errors import ConfigError
-from .headers import (
+from runbook_lib.cloudfront.behaviors import Behavior, compile_behaviors
+from runbook_lib.cloudfront.headers import (
     ALWAYS_FORWARDED,
     ALWAYS_REMOVED,
     CF_ID_PLACEHOLDER,
@@ -24,7 +23,8 @@ from .headers import (
     normalize_accept_encoding,
     via_value,
 )
-from .validation import ConfigIssue, validate
+from runbook_lib.cloudfront.validation import ConfigIssue, validate
+from runbook_lib.errors import ConfigError
 
 __all__ = ["SimulationResult", "simulate", "CAUTION_AUTH_IN_ORP", "CAUTION_AUTH_ALL_VIEWER_CACHED"]
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from .errors import ParameterError
+from runbook_lib.errors import ParameterError
 
 TARGETS = ("local", "aws")
 #: Set by ``make lab`` / ``make report`` so notebooks find the running local AWS.

@@ -22,12 +22,12 @@ from typing import Any
 import pandas as pd
 import papermill as pm
 
-from . import params, reports, results
-from .errors import ParameterError
-from .local_aws import LocalAWS
-from .target import ENDPOINT_ENV, TARGETS
+from runbook_lib.aws.local import LocalAWS
+from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS
+from runbook_lib.errors import ParameterError
+from runbook_lib.runbook import params, reports, results
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
 NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "09_teardown")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from .errors import aws_call, aws_code, aws_errors, aws_failure
-from .provision import (
+from runbook_lib.aws.calls import aws_call, aws_code, aws_errors, aws_failure
+from runbook_lib.aws.provision import (
     TAG_KEY,
     account_id,
     find_api,
@@ -19,7 +19,7 @@ from .provision import (
     resource_names,
     wait_deployed,
 )
-from .target import Target
+from runbook_lib.aws.target import Target
 
 
 @aws_errors

@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from . import presets, provision
-from .behaviors import Selector
-from .errors import ParameterError
-from .model import SimulationResult, compiled_behaviors, simulate
-from .policies import policy_name
-from .policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
-from .redact import is_sensitive, mask
-from .target import aws_api_origin
+from runbook_lib.aws import presets, provision
+from runbook_lib.aws.target import aws_api_origin
+from runbook_lib.cloudfront.behaviors import Selector
+from runbook_lib.cloudfront.model import SimulationResult, compiled_behaviors, simulate
+from runbook_lib.cloudfront.policies import policy_name
+from runbook_lib.errors import ParameterError
+from runbook_lib.runbook.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
+from runbook_lib.runbook.redact import is_sensitive, mask
 
 __all__ = [
     "ABSENT",

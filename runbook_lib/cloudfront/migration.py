@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .behaviors import Behavior, items
-from .patch import Fix, use_policies
-from .policies import CACHING_DISABLED, managed_policies, policy_name
+from runbook_lib.cloudfront.behaviors import Behavior, items
+from runbook_lib.cloudfront.patch import Fix, use_policies
+from runbook_lib.cloudfront.policies import CACHING_DISABLED, managed_policies, policy_name
 
 __all__ = ["migration_fix"]
 

@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 
 import requests
 
-from . import redact
-from .echo_lambda import MARKER as ECHO_MARKER
-from .progress import bar
-from .provision import INDEX_HTML
-from .target import Target
+from runbook_lib.aws.echo_lambda import MARKER as ECHO_MARKER
+from runbook_lib.aws.provision import INDEX_HTML
+from runbook_lib.aws.target import Target
+from runbook_lib.runbook import redact
+from runbook_lib.runbook.progress import bar
 
 #: The observed (or expected) value of a header the origin did not receive.
 ABSENT = "(absent)"

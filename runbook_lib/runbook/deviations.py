@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .probes import ABSENT, Probe
+from runbook_lib.runbook.probes import ABSENT, Probe
 
 
 @dataclass(frozen=True)

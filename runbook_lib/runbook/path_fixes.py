@@ -22,13 +22,14 @@ import pandas as pd
 import requests
 from botocore.exceptions import ClientError
 
-from . import provision
-from . import teardown as stack_teardown
-from .errors import ParameterError, ProvisioningError, aws_call, aws_code, aws_failure
-from .probes import classify
-from .progress import bar
-from .provision import TAG_KEY
-from .target import Target
+from runbook_lib.aws import provision
+from runbook_lib.aws import teardown as stack_teardown
+from runbook_lib.aws.calls import aws_call, aws_code, aws_failure
+from runbook_lib.aws.provision import TAG_KEY
+from runbook_lib.aws.target import Target
+from runbook_lib.errors import ParameterError, ProvisioningError
+from runbook_lib.runbook.probes import classify
+from runbook_lib.runbook.progress import bar
 
 __all__ = [
     "FIX_IDS", "FIXES", "STACK_NAME", "Fix", "FixOutcome", "Observed", "apply_fix", "build_broken",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds to import): load it only to render
     import nbformat
 
-from .errors import ReportError
+from runbook_lib.errors import ReportError
 
 __all__ = ["render_html"]
 
@@ -440,17 +440,17 @@ def _render_header(
 def _mermaid_scripts() -> str:
     """The vendored Mermaid build and our renderer, as inline <script> elements."""
     try:
-        js = resources.files("runbook_lib").joinpath("data/mermaid.min.js").read_text(encoding="utf-8")
+        js = resources.files(__package__).joinpath("data/mermaid.min.js").read_text(encoding="utf-8")
     except (OSError, ModuleNotFoundError) as err:
         raise ReportError(
-            "The vendored Mermaid script runbook_lib/data/mermaid.min.js is missing "
+            "The vendored Mermaid script runbook_lib/runbook/data/mermaid.min.js is missing "
             f"({err}). Reinstall runbook-lib (pip install -e .) so its package data is present."
         ) from err
     # Inside <script>, "</script" ends the element early; "<script" after "<!--" changes how the
     # parser looks for the end. Neither occurs in Mermaid's build; refuse a build where one does.
     if re.search(r"</?script", js, re.IGNORECASE):
         raise ReportError(
-            "runbook_lib/data/mermaid.min.js contains a '<script' or '</script' sequence and cannot "
+            "runbook_lib/runbook/data/mermaid.min.js contains a '<script' or '</script' sequence and cannot "
             "be inlined safely. Re-vendor dist/mermaid.min.js from the mermaid npm package."
         )
     return (

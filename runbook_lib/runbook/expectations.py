@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from .model import simulate
-from .probes import ABSENT, NO_QUERY, Probe, format_query
+from runbook_lib.cloudfront.model import simulate
+from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Probe, format_query
 
 #: Keys the runbook puts in the site bucket (``provision.INDEX_HTML``).
 SITE_KEYS = frozenset({"index.html"})

@@ -18,10 +18,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import echo_lambda, presets
-from . import progress as progress_bar
-from .errors import ProvisioningError, aws_call, aws_code, aws_errors, aws_failure
-from .target import Target
+from runbook_lib.aws import echo_lambda, presets
+from runbook_lib.aws.calls import aws_call, aws_code, aws_errors, aws_failure
+from runbook_lib.aws.target import Target
+from runbook_lib.errors import ProvisioningError
+from runbook_lib.runbook import progress as progress_bar
 
 TAG_KEY = "runbook:stack"
 STAGE = "prod"
@@ -271,7 +272,7 @@ def find_cache_policy(target: Target, name: str) -> str | None:
 
 
 def _ensure_cache_policy(target: Target, name: str) -> str:
-    from .policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
+    from runbook_lib.runbook.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
 
     existing = find_cache_policy(target, name)
     if existing:

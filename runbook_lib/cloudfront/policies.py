@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-from .errors import ConfigError
+from runbook_lib.errors import ConfigError
 
 __all__ = [
     "CACHING_DISABLED",
@@ -53,7 +53,7 @@ def _load() -> dict[str, Any]:
         data: dict[str, Any] = json.loads(text)
     except (OSError, ValueError) as err:  # pragma: no cover - a broken install
         raise ConfigError(
-            f"Cannot read runbook_lib/data/managed_policies.json ({err}). Reinstall the package."
+            f"Cannot read runbook_lib/cloudfront/data/managed_policies.json ({err}). Reinstall the package."
         ) from err
     return data
 

@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeAlias
 
 import yaml
 
-from .errors import CachePolicyError, ConfigError
+from runbook_lib.errors import CachePolicyError, ConfigError
 
 __all__ = [
     "as_markdown",

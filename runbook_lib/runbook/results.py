@@ -6,9 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import deviations, redact, reports
-from .expectations import Expectation, expected, value
-from .probes import ABSENT, Observation
+from runbook_lib.runbook import deviations, redact, reports
+from runbook_lib.runbook.expectations import Expectation, expected, value
+from runbook_lib.runbook.probes import ABSENT, Observation
 
 COLUMNS = ["preset", "probe", "check", "expected", "observed", "verdict", "note"]
 VERDICTS = ("pass", "fail", "deviation")

@@ -19,12 +19,13 @@ import pandas as pd
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from . import path_fixes, policy_code, presets, probes, provision, redact, reports
-from . import teardown as stack_teardown
-from .model import simulate
-from .probes import ABSENT, NO_QUERY, Observation, Probe
-from .progress import bar
-from .target import Target
+from runbook_lib.aws import presets, provision
+from runbook_lib.aws import teardown as stack_teardown
+from runbook_lib.aws.target import Target
+from runbook_lib.cloudfront.model import simulate
+from runbook_lib.runbook import path_fixes, policy_code, probes, redact, reports
+from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
+from runbook_lib.runbook.progress import bar
 
 _DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
 _AUTH = "Bearer lab-token-7f3a9c"  # a made-up credential, still masked in every output

@@ -9,11 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import probes, provision, results
-from .diagnosis import diagnose
-from .errors import ProvisioningError
-from .policies import fetch_custom_policies
-from .target import Target
+from runbook_lib.aws import provision
+from runbook_lib.aws.target import Target
+from runbook_lib.cloudfront.diagnosis import diagnose
+from runbook_lib.cloudfront.policies import fetch_custom_policies
+from runbook_lib.errors import ProvisioningError
+from runbook_lib.runbook import probes, results
 
 
 @dataclass

@@ -8,7 +8,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .behaviors import Behavior
+from runbook_lib.cloudfront.behaviors import Behavior
 
 __all__ = ["Fix", "apply_patch", "drop_legacy", "set_op", "use_policies"]
 

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .behaviors import Behavior, items
-from .migration import migration_fix
-from .model import CAUTION_AUTH_IN_ORP, compiled_behaviors, config_issues
-from .patch import Fix, apply_patch, drop_legacy, set_op, use_policies
-from .patterns import pattern_covers
-from .policies import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, policy_name
-from .validation import ConfigIssue
+from runbook_lib.cloudfront.behaviors import Behavior, items
+from runbook_lib.cloudfront.migration import migration_fix
+from runbook_lib.cloudfront.model import CAUTION_AUTH_IN_ORP, compiled_behaviors, config_issues
+from runbook_lib.cloudfront.patch import Fix, apply_patch, drop_legacy, set_op, use_policies
+from runbook_lib.cloudfront.patterns import pattern_covers
+from runbook_lib.cloudfront.policies import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, policy_name
+from runbook_lib.cloudfront.validation import ConfigIssue
 
 __all__ = ["Finding", "Fix", "diagnose", "apply_patch"]
 

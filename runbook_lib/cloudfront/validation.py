@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .behaviors import items
-from .patterns import pattern_problem
-from .policies import resolve_cache_policy, resolve_origin_request_policy
+from runbook_lib.cloudfront.behaviors import items
+from runbook_lib.cloudfront.patterns import pattern_problem
+from runbook_lib.cloudfront.policies import resolve_cache_policy, resolve_origin_request_policy
 
 __all__ = ["ConfigIssue", "validate", "ttls_all_zero"]
 

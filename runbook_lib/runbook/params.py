@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ParameterError
-from .explain import check_request
-from .presets import PRESETS
-from .target import TARGETS
+from runbook_lib.aws.presets import PRESETS
+from runbook_lib.aws.target import TARGETS
+from runbook_lib.errors import ParameterError
+from runbook_lib.runbook.explain import check_request
 
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}

@@ -19,7 +19,7 @@ from types import TracebackType
 
 import requests
 
-from .errors import LocalStackError
+from runbook_lib.errors import LocalStackError
 
 #: The version the runbook is tested against; keep in step with pyproject.toml.
 MINISTACK_VERSION = "1.5.33"

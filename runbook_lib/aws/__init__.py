@@ -1,0 +1,1 @@
+"""The AWS side: where the runbook runs (local MiniStack or an account), and what it builds and removes there."""
