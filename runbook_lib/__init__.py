@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runbook_lib.apigateway.routing import api_route
 from runbook_lib.cloudfront.diagnosis import Finding, Fix, diagnose
 from runbook_lib.cloudfront.model import SimulationResult, simulate
 from runbook_lib.errors import ConfigError, LocalStackError, ParameterError, ProvisioningError, RunbookError
@@ -15,6 +16,7 @@ __all__ = [
     "ProvisioningError",
     "RunbookError",
     "SimulationResult",
+    "api_route",
     "diagnose",
     "simulate",
 ]
