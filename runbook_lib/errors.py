@@ -31,6 +31,10 @@ class ConfigError(RunbookError, ValueError):
     """A distribution config or policy given to the model cannot be read."""
 
 
+class SourceError(ConfigError):
+    """A ``check`` source (a file or ``distribution:<ID>``) is not one of the accepted formats or cannot be read."""
+
+
 class ReportError(RunbookError):
     """An executed notebook could not be rendered to its HTML report."""
 
