@@ -1,7 +1,7 @@
 """Named settings for the ``/api/*`` behavior: the right one, and the ones people ship by mistake.
 
 Each preset is what a person would select in the console; the forwarding each one produces is
-AWS's documented behaviour (docs/aws-behaviour.md and the model in ``runbook_lib.model``).
+AWS's documented behaviour (docs/aws-behaviour.md and the model in ``runbook_lib.cloudfront.model``).
 """
 
 from __future__ import annotations
