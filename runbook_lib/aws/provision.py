@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from runbook_lib.aws import echo_lambda, presets
 from runbook_lib.aws.calls import aws_call, aws_code, aws_errors, aws_failure
+from runbook_lib.aws.site_page import INDEX_HTML
 from runbook_lib.aws.target import Target
 from runbook_lib.errors import ProvisioningError
 from runbook_lib.runbook import progress as progress_bar
@@ -29,11 +30,6 @@ STAGE = "prod"
 _LAMBDA_RUNTIME = "python3.12"
 _LAMBDA_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 _ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
-_SITE_MARKER = "cf-apigw-runbook-site"
-INDEX_HTML = (
-    f"<!doctype html><title>{_SITE_MARKER}</title>"
-    "<h1>Served by the S3 default behavior</h1><p>Requests outside /api/* land here.</p>"
-).encode()
 
 
 
