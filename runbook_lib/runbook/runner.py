@@ -25,7 +25,7 @@ import papermill as pm
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import params, reports, results
+from runbook_lib.runbook import params, reports, results, run_index
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
@@ -95,7 +95,7 @@ def run(
     if lab is not None:
         result.summary["pitfalls"] = lab
     (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
-    reports.render_index(result.summary, run_dir)
+    run_index.render_index(result.summary, run_dir)
     _point_latest(out_root, run_dir)
     return result
 
