@@ -83,6 +83,8 @@ class Verdict:
     predicted: bool | None = None
     #: Emulator deviations the decision went through (never what makes it met).
     deviations: list[str] = field(default_factory=list)
+    #: The model's explanation (observed verdicts only).
+    model: str = ""
 
     @property
     def word(self) -> str:
@@ -90,7 +92,8 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "met": self.met, "evidence": self.evidence, "fix": self.fix,
-                "probes": list(self.probes), "predicted": self.predicted, "deviations": list(self.deviations)}
+                "probes": list(self.probes), "predicted": self.predicted, "model": self.model,
+                "deviations": list(self.deviations)}
 
 
 def describe(requirement_id: str) -> str:
