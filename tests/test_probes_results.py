@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from runbook_lib.aws import echo_lambda, presets
-from runbook_lib.aws.provision import INDEX_HTML, api_behavior, site_and_api_config
+from runbook_lib.aws.provision import INDEX_HTML, api_behavior
 from runbook_lib.aws.target import aws_api_origin
+from runbook_lib.cloudfront.configs import site_and_api_config
 from runbook_lib.runbook import deviations, probes, results
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
 
