@@ -555,3 +555,36 @@ def test_what_the_model_accepts_botocore_accepts(case: tuple[dict[str, Any], dic
 def test_the_property_saw_accepted_configs() -> None:
     # Runs after the property test (file order): it must not be vacuous.
     assert len(ACCEPTED) >= 50
+
+
+# --- 5. The explainer's CORS section ------------------------------------------------------------------
+
+
+def test_explainer_cors_table() -> None:
+    # using-managed-origin-request-policies.html: CORS-CustomOrigin = Origin; CORS-S3Origin adds the two
+    # Access-Control-Request-* headers; http-403-invalid-method.html: OPTIONS not allowed → 403 at the edge.
+    from runbook_lib.runbook import explain
+
+    table = explain.cors_preflight_table().set_index("setup")
+    absent = explain.ABSENT
+    alone = table.loc["CachingDisabled alone"]
+    assert (alone["Origin"], alone["Access-Control-Request-Method"]) == (absent, absent)
+    custom = table.loc["CachingDisabled + CORS-CustomOrigin"]
+    assert custom["Origin"] != absent and custom["Access-Control-Request-Method"] == absent
+    for setup in ("CachingDisabled + CORS-S3Origin", "CachingDisabled + AllViewerExceptHostHeader"):
+        row = table.loc[setup]
+        assert absent not in (
+            row["Origin"],
+            row["Access-Control-Request-Method"],
+            row["Access-Control-Request-Headers"],
+        )
+    assert table.loc["AllViewerExceptHostHeader, methods GET/HEAD only", "preflight"] == "403 at the edge"
+
+
+def test_explainer_notebook_mentions_cors() -> None:
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "00_explainer.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in nb.cells)
+    assert "CORS-CustomOrigin" in text and "AllViewerExceptHostHeader" in text
+    assert "OPTIONS must be an allowed method" in text and "cors_preflight_table" in text
