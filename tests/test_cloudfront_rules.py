@@ -284,41 +284,16 @@ INVALID = [
         400,
         "/Origins/Items/0/CustomOriginConfig/OriginProtocolPolicy",
     ),
-    Invalid(
-        "allowed-get-head-post",
-        METHODS,
-        dist(behavior("/api/*", methods=["GET", "HEAD", "POST"])),
-        "InvalidArgument",
-        400,
-        f"{B0}/AllowedMethods",
-        fixable=True,
-    ),
-    Invalid(
-        "allowed-get-only",
-        METHODS,
-        dist(behavior("/api/*", methods=["GET"])),
-        "InvalidArgument",
-        400,
-        f"{B0}/AllowedMethods",
-        fixable=True,
-    ),
-    Invalid(
-        "allowed-unknown-method",
-        METHODS,
-        dist(behavior("/api/*", methods=["GET", "HEAD", "TRACE"])),
-        "InvalidArgument",
-        400,
-        f"{B0}/AllowedMethods",
-        fixable=True,
-    ),
-    Invalid(
-        "cached-get-only",
-        METHODS,
-        dist(behavior("/api/*", cached=["GET"])),
-        "InvalidArgument",
-        400,
-        f"{B0}/AllowedMethods",
-        fixable=True,
+    *(
+        Invalid(
+            name, METHODS, dist(behavior("/api/*", **kw)), "InvalidArgument", 400, f"{B0}/AllowedMethods", fixable=True
+        )
+        for name, kw in (
+            ("allowed-get-head-post", {"methods": ["GET", "HEAD", "POST"]}),
+            ("allowed-get-only", {"methods": ["GET"]}),
+            ("allowed-unknown-method", {"methods": ["GET", "HEAD", "TRACE"]}),
+            ("cached-get-only", {"cached": ["GET"]}),
+        )
     ),
     Invalid(
         "legacy-cookie-forward-enum",
@@ -328,59 +303,29 @@ INVALID = [
         400,
         f"{B0}/ForwardedValues/Cookies/Forward",
     ),
-    Invalid(
-        "orp-header-all",
-        ORP_API,
-        _api(orp="orp-1"),
-        "InvalidArgument",
-        400,
-        f"{B0}/OriginRequestPolicyId",
-        {"orp-1": origin_request_policy("all")},
+    *(
+        Invalid(
+            f"orp-{name}",
+            ORP_API,
+            _api(orp="orp-1"),
+            "InvalidArgument",
+            400,
+            f"{B0}/OriginRequestPolicyId",
+            {"orp-1": pol},
+        )
+        for name, pol in (
+            ("header-all", origin_request_policy("all")),
+            ("cookie-allviewer", origin_request_policy(cookies="allViewer")),
+        )
     ),
-    Invalid(
-        "orp-cookie-allviewer",
-        ORP_API,
-        _api(orp="orp-1"),
-        "InvalidArgument",
-        400,
-        f"{B0}/OriginRequestPolicyId",
-        {"orp-1": origin_request_policy(cookies="allViewer")},
-    ),
-    Invalid(
-        "cp-header-allviewer",
-        CP_API,
-        _api(cache="cp-1"),
-        "InvalidArgument",
-        400,
-        f"{B0}/CachePolicyId",
-        {"cp-1": cache_policy("allViewer")},
-    ),
-    Invalid(
-        "cp-header-all",
-        CP_API,
-        _api(cache="cp-1"),
-        "InvalidArgument",
-        400,
-        f"{B0}/CachePolicyId",
-        {"cp-1": cache_policy("all")},
-    ),
-    Invalid(
-        "cp-cookie-allviewer",
-        CP_API,
-        _api(cache="cp-1"),
-        "InvalidArgument",
-        400,
-        f"{B0}/CachePolicyId",
-        {"cp-1": cache_policy(cookies="allViewer")},
-    ),
-    Invalid(
-        "cp-query-some",
-        CP_API,
-        _api(cache="cp-1"),
-        "InvalidArgument",
-        400,
-        f"{B0}/CachePolicyId",
-        {"cp-1": cache_policy(query="some")},
+    *(
+        Invalid(f"cp-{name}", CP_API, _api(cache="cp-1"), "InvalidArgument", 400, f"{B0}/CachePolicyId", {"cp-1": pol})
+        for name, pol in (
+            ("header-allviewer", cache_policy("allViewer")),
+            ("header-all", cache_policy("all")),
+            ("cookie-allviewer", cache_policy(cookies="allViewer")),
+            ("query-some", cache_policy(query="some")),
+        )
     ),
 ]
 

@@ -6,26 +6,17 @@ a test regenerates it and compares, so the copy cannot drift from the installed 
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from runbook_lib.errors import ConfigError
+from runbook_lib.cloudfront.policies import read_json
 
 __all__ = ["allowed", "error_status"]
 
 
 @lru_cache(maxsize=1)
 def _load() -> dict[str, Any]:
-    try:
-        text = resources.files(__package__).joinpath("data/enums.json").read_text("utf-8")
-        data: dict[str, Any] = json.loads(text)
-    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
-        raise ConfigError(
-            f"Cannot read runbook_lib/cloudfront/data/enums.json ({err}). Reinstall the package."
-        ) from err
-    return data
+    return read_json("enums.json")
 
 
 def allowed(shape: str) -> tuple[str, ...]:

@@ -112,14 +112,23 @@ def _orp_without_cp(s: Site) -> str | None:
     )
 
 
-def _unknown_cache_policy(s: Site) -> str | None:
-    cp_id = s.raw.get("CachePolicyId")
-    if not cp_id or resolve_cache_policy(str(cp_id), s.policies) is not None:
+def _unknown(s: Site, field: str, what: str) -> str | None:
+    policy_id = s.raw.get(field)
+    resolve = resolve_cache_policy if field == "CachePolicyId" else resolve_origin_request_policy
+    if not policy_id or resolve(str(policy_id), s.policies) is not None:
         return None
     return (
-        f"Behavior {s.label!r}: cache policy {cp_id} is neither an AWS managed policy nor in the "
+        f"Behavior {s.label!r}: {what} {policy_id} is neither an AWS managed policy nor in the "
         "policies given. Pass it with --policies / policies=, or use a managed policy ID."
     )
+
+
+def _unknown_cache_policy(s: Site) -> str | None:
+    return _unknown(s, "CachePolicyId", "cache policy")
+
+
+def _unknown_orp(s: Site) -> str | None:
+    return _unknown(s, "OriginRequestPolicyId", "origin request policy")
 
 
 def _zero_ttl_keys(s: Site) -> str | None:
@@ -144,16 +153,6 @@ def _zero_ttl_keys(s: Site) -> str | None:
         f"Behavior {s.label!r}: cache policy {cp_id} has MinTTL=DefaultTTL=MaxTTL=0 but puts "
         f"{', '.join(keyed)} in the cache key; AWS rejects that. Set MaxTTL >= 1, or move "
         "them to an origin request policy."
-    )
-
-
-def _unknown_orp(s: Site) -> str | None:
-    orp_id = s.raw.get("OriginRequestPolicyId")
-    if not orp_id or resolve_origin_request_policy(str(orp_id), s.policies) is not None:
-        return None
-    return (
-        f"Behavior {s.label!r}: origin request policy {orp_id} is neither an AWS managed policy nor in "
-        "the policies given. Pass it with --policies / policies=, or use a managed policy ID."
     )
 
 

@@ -228,22 +228,23 @@ def _policy_enum_problems(kind: str, policy_id: str, cfg: dict[str, Any]) -> lis
     return out
 
 
-def _cache_policy_enums(s: Site) -> str | None:
-    cp_id = s.raw.get("CachePolicyId")
-    if not cp_id or is_managed(str(cp_id)):
+def _custom_policy_enums(s: Site, kind: str) -> str | None:
+    field = "CachePolicyId" if kind == "cache" else "OriginRequestPolicyId"
+    policy_id = s.raw.get(field)
+    if not policy_id or is_managed(str(policy_id)):
         return None
-    cp = resolve_cache_policy(str(cp_id), s.policies)
-    problems = _policy_enum_problems("cache", str(cp_id), cp) if cp else []
+    resolve = resolve_cache_policy if kind == "cache" else resolve_origin_request_policy
+    cfg = resolve(str(policy_id), s.policies)
+    problems = _policy_enum_problems(kind, str(policy_id), cfg) if cfg else []
     return f"Behavior {s.label!r}: " + "; ".join(problems) + "." if problems else None
+
+
+def _cache_policy_enums(s: Site) -> str | None:
+    return _custom_policy_enums(s, "cache")
 
 
 def _origin_request_policy_enums(s: Site) -> str | None:
-    orp_id = s.raw.get("OriginRequestPolicyId")
-    if not orp_id or is_managed(str(orp_id)):
-        return None
-    orp = resolve_origin_request_policy(str(orp_id), s.policies)
-    problems = _policy_enum_problems("origin_request", str(orp_id), orp) if orp else []
-    return f"Behavior {s.label!r}: " + "; ".join(problems) + "." if problems else None
+    return _custom_policy_enums(s, "origin_request")
 
 
 #: Per-behavior value rules, run after the structural ones in ``rules/config.py``.
