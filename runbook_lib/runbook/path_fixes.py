@@ -217,13 +217,15 @@ def _check_fix(fix_id: str) -> Fix:
 # --- build and symptom -------------------------------------------------------------------------------
 
 
-def build_broken(target: Target, stack_name: str = STACK_NAME, progress: bool = True) -> provision.Stack:
+def build_broken(target: Target, stack_name: str = STACK_NAME, progress: bool = True,
+                 parent: str = "") -> provision.Stack:
     """The pitfall: an API with root routes only (``/items``, ``/items/{proxy+}``; stage prod) behind
     ``/api/*`` with OriginPath /prod.
 
     Re-running puts the stack back in this state, undoing whichever fix is applied.
     """
-    stack = provision.build(target, stack_name, "recommended", progress=progress, api_routes=ROOT_ROUTES)
+    stack = provision.build(target, stack_name, "recommended", progress=progress, api_routes=ROOT_ROUTES,
+                            parent=parent)
     _reset(target, stack_name, _locate(target, stack_name), keep=None)
     return stack
 
@@ -494,13 +496,13 @@ def probe_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
 
 
 def run_all(target: Target, stack_name: str = STACK_NAME, progress: bool = True, *, domain_name: str = "",
-            certificate_arn: str = "") -> list[FixOutcome]:
+            certificate_arn: str = "", parent: str = "") -> list[FixOutcome]:
     """Build the pitfall, then apply and probe each fix in turn; the stack is left with the last fix.
 
     On AWS the base-path-mapping fix needs a domain you control and its ACM certificate; without them it
     is reported as not run (not verified), and the others still run.
     """
-    build_broken(target, stack_name, progress=False)
+    build_broken(target, stack_name, progress=False, parent=parent)
     outcomes = []
     for fix_id in bar(FIX_IDS, desc="path fixes", disable=not progress):
         if fix_id == "path-fix-base-path-mapping" and not target.is_local and not (domain_name and certificate_arn):
