@@ -31,6 +31,10 @@ class ConfigError(RunbookError, ValueError):
     """A distribution config or policy given to the model cannot be read."""
 
 
+class VerdictFailed(RunbookError):
+    """A verification or lab run ended in FAIL; the message names what failed (and the HTML report shows it)."""
+
+
 class ReportError(RunbookError):
     """An executed notebook could not be rendered to its HTML report."""
 

@@ -30,7 +30,8 @@ from runbook_lib.aws.distribution import (
 )
 from runbook_lib.aws.echo_api import API_ROUTES, echo_zip, ensure_api, ensure_function, ensure_role, find_api
 from runbook_lib.aws.ownership import check_child
-from runbook_lib.aws.site import INDEX_HTML, ensure_bucket, ensure_oac, grant_distribution_read
+from runbook_lib.aws.site import ensure_bucket, ensure_oac, grant_distribution_read
+from runbook_lib.aws.site_page import INDEX_HTML
 from runbook_lib.aws.stack import STAGE, TAG_KEY, Stack, account_id, resource_names, save
 from runbook_lib.aws.target import Target
 from runbook_lib.cloudfront.policies import CACHING_DISABLED, CACHING_OPTIMIZED

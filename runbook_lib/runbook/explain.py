@@ -374,7 +374,7 @@ def path_fixes(viewer_path: str = "/api/items") -> pd.DataFrame:
 def auth_in_orp_example() -> tuple[dict[str, Any], dict[str, Any]]:
     """``/api/*`` with CachingDisabled + a custom origin request policy naming Authorization only.
 
-    The contested setup (doubtful point 1 in the reference): the newest AWS text allows it, older
+    The contested setup (docs/aws-behaviour.md, doubtful point 1): the newest AWS text allows it, older
     AWS text says CloudFront rejects it with 400. Returns ``(config, policies)`` for :func:`show`.
     """
     config = example_config("recommended")
