@@ -13,6 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from runbook_lib.aws.calls import convert
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import connect
@@ -290,4 +293,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return COMMANDS[args.command][2](args, stream)
     except (RunbookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as err:  # one conversion for every AWS error (aws.calls)
+        print(f"error: {convert(err) or err}", file=sys.stderr)
         return 2

@@ -6,19 +6,18 @@ refuses it, and refuses a bad value, with the valid choices in the message.
 
 from __future__ import annotations
 
-import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runbook_lib.aws.names import stack_name_problem
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
 from runbook_lib.runbook.explain import check_request
 from runbook_lib.runbook.requirements import parse as parse_requirements
 
-_STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 
 
@@ -33,9 +32,7 @@ def _choice(options: tuple[str, ...] | list[str]) -> Callable[[Any], str | None]
 
 
 def _stack_name(v: Any) -> str | None:
-    if isinstance(v, str) and _STACK_NAME.match(v):
-        return None
-    return "Use 3-30 characters: lower-case letters, digits and '-', starting with a letter (it names a bucket)."
+    return stack_name_problem(v)
 
 
 def _string(v: Any) -> str | None:

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
 from runbook_lib.aws import path_stack, provision
+from runbook_lib.aws.ownership import record_policy
 from runbook_lib.aws.target import Target
 from runbook_lib.aws.teardown import remove
 from runbook_lib.cloudfront.model import simulate
@@ -105,14 +106,17 @@ def validate_request(service: str, operation: str, params: dict[str, Any]) -> st
 class Lab:
     """One lab run: the target, the lab's stack, and helpers the pitfalls share."""
 
-    def __init__(self, target: Target, stack_name: str, progress: bool = True, paths_stack: str = "") -> None:
+    def __init__(self, target: Target, stack_name: str, progress: bool = True, paths_stack: str = "",
+                 parent: str = "") -> None:
         self.target, self.stack_name, self.progress = target, stack_name, progress
+        #: The main stack the lab's stacks belong to (their ``runbook:parent`` tag); "" for none.
+        self.parent = parent
         #: The path pitfall's own stack (an API with root routes only): ``runbook_lib.path_fixes``.
         self.paths_stack = paths_stack or f"{stack_name}-paths"
         self.stack: provision.Stack | None = None
 
     def configure(self, preset: str) -> provision.Stack:
-        self.stack = provision.build(self.target, self.stack_name, preset, progress=False)
+        self.stack = provision.build(self.target, self.stack_name, preset, progress=False, parent=self.parent)
         return self.stack
 
     def probe(self, probe: Probe) -> Observation:
@@ -205,9 +209,13 @@ def _create_policy(lab: Lab, kind: str, config: dict[str, Any]) -> tuple[str | N
     cf = lab.target.client("cloudfront")
     create = cf.create_origin_request_policy if kind == "OriginRequestPolicy" else cf.create_cache_policy
     try:
-        return str(create(**{f"{kind}Config": config})[kind]["Id"]), None
+        policy_id = str(create(**{f"{kind}Config": config})[kind]["Id"])
     except ClientError as err:
         return None, err
+    # Policies take no tags: the lab's distribution records the ones it created, and teardown deletes those.
+    record_policy(lab.target, lab.stack_name, "origin-request" if kind == "OriginRequestPolicy" else "cache",
+                  policy_id)
+    return policy_id, None
 
 
 def authorization_in_orp(lab: Lab) -> Outcome:
@@ -298,7 +306,7 @@ def api_prefix_missing_route(lab: Lab) -> Outcome:
         f"{_DOC}DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
         "Give the API an /api resource (the other three ways are compared below the pitfalls).",
     )
-    path_stack.build_broken(lab.target, lab.paths_stack, progress=False)
+    path_stack.build_broken(lab.target, lab.paths_stack, progress=False, parent=lab.parent)
     before = path_fixes.show_symptom(lab.target, lab.paths_stack)
     out.before = [path_fixes.evidence("API with root routes only, OriginPath /prod", before)]
     out.symptom_seen = before.status == 403 and "Missing Authentication Token" in before.get("response.body")
@@ -329,9 +337,10 @@ PITFALLS: dict[str, Callable[[Lab], Outcome]] = {
 
 
 def run(target: Target, stack_name: str, ids: list[str] | None = None, progress: bool = True,
-        paths_stack: str = "") -> list[Outcome]:
-    """Every pitfall (or those in ``ids``), in order, on ``stack_name`` (and ``paths_stack`` for the path one)."""
-    lab = Lab(target, stack_name, progress, paths_stack)
+        paths_stack: str = "", parent: str = "") -> list[Outcome]:
+    """Every pitfall (or those in ``ids``), in order, on ``stack_name`` (and ``paths_stack`` for the path one);
+    both stacks are tagged as children of ``parent`` when given."""
+    lab = Lab(target, stack_name, progress, paths_stack, parent)
     chosen = ids or list(PITFALLS)
     return [PITFALLS[i](lab) for i in bar(chosen, desc="pitfalls", disable=not progress)]
 
@@ -352,23 +361,9 @@ def save(outcomes: list[Outcome], folder: str | Path) -> Path:
 
 
 def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
-    """Remove the lab's stack and the policies the pitfalls created (by name), nothing else."""
-    removed = remove(target, stack_name, progress=progress)
-    cf = target.client("cloudfront")
-    prefix = f"{stack_name}-"
-    for item in cf.list_origin_request_policies(Type="custom")["OriginRequestPolicyList"].get("Items", []) or []:
-        policy = item["OriginRequestPolicy"]
-        if policy["OriginRequestPolicyConfig"]["Name"].startswith(prefix):
-            etag = cf.get_origin_request_policy(Id=policy["Id"])["ETag"]
-            cf.delete_origin_request_policy(Id=policy["Id"], IfMatch=etag)
-            removed.append(f"origin request policy {policy['OriginRequestPolicyConfig']['Name']}")
-    for item in cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items", []) or []:
-        policy = item["CachePolicy"]
-        if policy["CachePolicyConfig"]["Name"].startswith(prefix):
-            etag = cf.get_cache_policy(Id=policy["Id"])["ETag"]
-            cf.delete_cache_policy(Id=policy["Id"], IfMatch=etag)
-            removed.append(f"cache policy {policy['CachePolicyConfig']['Name']}")
-    return removed
+    """Remove the lab's stack and the policies the pitfalls created (their IDs are recorded on the lab's
+    distribution: :mod:`runbook_lib.aws.ownership`), nothing else."""
+    return remove(target, stack_name, progress=progress)
 
 
 __all__ = ["PITFALLS", "Outcome", "Lab", "run", "table", "save", "teardown", "evidence", "validate_request"]

@@ -25,7 +25,7 @@ import papermill as pm
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
-from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS
+from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS, connect
 from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import params, reports, requirements, results, run_index
 
@@ -86,6 +86,8 @@ def run(
     if preset not in PRESETS:
         raise ParameterError(f"preset={preset!r} is not known. Valid choices: {', '.join(PRESETS)}.")
     requirements.parse(requirement_ids)  # refuse a bad list before any notebook runs
+    if target == "aws":  # credentials, profile and region checked once, before any notebook runs
+        connect("aws", region, profile=profile)
     out_root = Path(out_root)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out_root / stamp
