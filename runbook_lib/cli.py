@@ -13,18 +13,19 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from runbook_lib.aws import names
 from runbook_lib.aws.target import connect
 from runbook_lib.cloudfront.diagnosis import diagnose
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, RunbookError
+from runbook_lib.runbook import request_line
 
-__all__ = ["COMMANDS", "main", "fetch_distribution", "make_cloudfront_client", "load_json"]
+__all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace, TextIO], int]
 
-DEFAULT_VIEWER_HOST = "d111111abcdef8.cloudfront.net"  # the example domain of the CloudFront docs
 
 
 def load_json(path: str, what: str) -> Any:
@@ -64,12 +65,11 @@ def _policies(path: str | None) -> dict[str, Any] | None:
     return data
 
 
-def _parse_request(text: str) -> tuple[str, str, str]:
-    parts = text.split()
-    if len(parts) != 2 or not parts[1].startswith("/"):
-        raise ConfigError(f"--request must look like 'GET /api/data?since=2020-01-01', found {text!r}.")
-    path, _, query = parts[1].partition("?")
-    return parts[0].upper(), path, query
+def _parse_request(text: str, headers: dict[str, str], host: str, scheme: str) -> dict[str, Any]:
+    problem = request_line.check(text)
+    if problem is not None:
+        raise ConfigError(f"--request must look like 'GET /api/data?since=2020-01-01', found {text!r}. {problem}")
+    return request_line.parse(text, headers, host=host, scheme=scheme)
 
 
 def _parse_header(text: str) -> tuple[str, str]:
@@ -97,19 +97,10 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
 
 def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     config = _distribution_config(load_json(args.config, "config"), args.config)
-    method, path, query = _parse_request(args.request)
     headers = dict(_parse_header(h) for h in args.header)
-    if not any(k.lower() == "host" for k in headers):
-        aliases = (config.get("Aliases") or {}).get("Items") or []
-        headers["Host"] = str(aliases[0]) if aliases else DEFAULT_VIEWER_HOST
-    request: dict[str, Any] = {
-        "method": method,
-        "scheme": args.scheme,
-        "path": path,
-        "query": query,
-        "headers": headers,
-        "http_version": args.http_version,
-    }
+    aliases = (config.get("Aliases") or {}).get("Items") or []
+    host = str(aliases[0]) if aliases else request_line.EXAMPLE_DISTRIBUTION_DOMAIN
+    request = {**_parse_request(args.request, headers, host, args.scheme), "http_version": args.http_version}
     if args.body is not None:
         request["body"] = args.body
     result = simulate(config, request, _policies(args.policies))
@@ -126,7 +117,7 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     if o is not None:
         q = "" if o["query"] is None else f"?{o['query']}"
         out.write(f"origin:        {d['origin_id']}: {o['method']} {o['path']}{q}\n")
-        if o["query"] is None and query:
+        if o["query"] is None and request["query"]:
             out.write("               (query string not forwarded)\n")
         out.write("headers:\n")
         for name, value in o["headers"].items():
@@ -207,7 +198,7 @@ def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("local", "aws"), default="local",
                    help="local: the embedded MiniStack (default); aws: your account")
     p.add_argument("--out", default="outputs", help="folder that gets <UTC timestamp>/ and latest")
-    p.add_argument("--stack-name", default="cf-apigw-runbook", help="names and tags what the run creates")
+    p.add_argument("--stack-name", default=names.DEFAULT_STACK, help="names and tags what the run creates")
     p.add_argument("--region", default="", help="AWS region for --target aws (default: AWS_REGION / profile)")
     p.add_argument("--profile", default="", help="AWS profile for --target aws")
 

@@ -15,7 +15,9 @@ from typing import Any
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook.explain import check_request
+from runbook_lib.runbook import request_line
+
+__all__ = ["SPECS", "Param", "validate"]
 
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
@@ -53,7 +55,7 @@ _COMMON = {
 SPECS: dict[str, dict[str, Param]] = {
     "00_explainer": {
         "preset": Param("the /api/* settings to explain first", _choice(list(PRESETS))),
-        "request": Param("a request to follow through CloudFront: METHOD /path?query", check_request),
+        "request": Param("a request to follow through CloudFront: METHOD /path?query", request_line.check),
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": dict(_COMMON),
