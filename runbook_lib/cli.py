@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runbook_lib.aws import names
+from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import connect
 from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.model import simulate
@@ -225,6 +226,12 @@ def _add_report(p: argparse.ArgumentParser) -> None:
                    help="local: the embedded MiniStack (default); aws: your account")
     p.add_argument("--out", default="outputs", help="folder that gets <UTC timestamp>/ and latest")
     p.add_argument("--stack-name", default=names.DEFAULT_STACK, help="names and tags what the run creates")
+    p.add_argument("--preset", choices=list(PRESETS), default="recommended",
+                   help="the /api/* settings the main stack is built with (default: recommended)")
+    p.add_argument("--requirements", default="",
+                   help="what the API needs: comma-separated ids (query-strings, authorization, host-is-api, methods, "
+                        "path-reaches-route, not-cached, header:<name>, cookie:<name>) or a .json/.yaml file; "
+                        "default: the first six")
     p.add_argument("--region", default="", help="AWS region for --target aws (default: AWS_REGION / profile)")
     p.add_argument("--profile", default="", help="AWS profile for --target aws")
 
@@ -233,7 +240,7 @@ def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import runner
 
     result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
-                        profile=args.profile)
+                        profile=args.profile, preset=args.preset, requirement_ids=args.requirements)
     runner.print_summary(result)
     return 0 if result.ok else 1
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+from runbook_lib.cloudfront import policies
+from runbook_lib.cloudfront.docs import CLOUDFRONT_GUIDE
 
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-USE_ORIGIN_CC = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
-ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-CORS_CUSTOM = "59781a5b-3903-41f3-afcb-af62929ccde1"
+DOC = CLOUDFRONT_GUIDE
+
+# The managed policy IDs, from the one place they are written (short names for the tables).
+CACHING_OPTIMIZED = policies.CACHING_OPTIMIZED
+CACHING_DISABLED = policies.CACHING_DISABLED
+USE_ORIGIN_CC = policies.USE_ORIGIN_CACHE_CONTROL_HEADERS
+ALL_VIEWER = policies.ALL_VIEWER
+ALL_VIEWER_EXCEPT_HOST = policies.ALL_VIEWER_EXCEPT_HOST_HEADER
+CORS_CUSTOM = policies.CORS_CUSTOM_ORIGIN
+
 
 API_DOMAIN = "abc123.execute-api.us-east-1.amazonaws.com"
 S3_DOMAIN = "site-bucket.s3.us-east-1.amazonaws.com"
@@ -111,8 +116,7 @@ def dist(*behaviors: dict[str, Any], default: dict[str, Any] | None = None, **ex
         "Comment": "",
         "Enabled": True,
         "Origins": origins(),
-        "DefaultCacheBehavior": default
-        or behavior(None, "s3", methods=["GET", "HEAD"], cache=CACHING_OPTIMIZED),
+        "DefaultCacheBehavior": default or behavior(None, "s3", methods=["GET", "HEAD"], cache=CACHING_OPTIMIZED),
         "CacheBehaviors": qi(list(behaviors)),
     }
     cfg.update(extra)

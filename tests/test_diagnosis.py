@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from runbook_lib import diagnose, simulate
-from runbook_lib.cloudfront.diagnosis import apply_patch
+from runbook_lib.cloudfront.fixes import apply_patch
 
 try:
     from tests.model_fixtures import (

@@ -761,7 +761,7 @@ def test_viewer_header_names_any_case() -> None:
 
 
 def test_caution_authorization_in_orp() -> None:
-    # Doubtful point 1: newest http-401-unauthorized.html vs older Knowledge Center / CDK.
+    # docs/aws-behaviour.md, doubtful point 1: newest http-401-unauthorized.html vs older Knowledge Center / CDK.
     cfg, pols = with_policies(None, orp(hd=("whitelist", ["Authorization"])))
     result = simulate(cfg, req(headers={"Authorization": "Bearer x"}), pols)
     assert CAUTION_AUTH_IN_ORP in result.cautions
@@ -779,7 +779,7 @@ def test_no_caution_for_plain_request() -> None:
 
 
 def test_redirect_location() -> None:
-    # Location format assumed (doubtful point 7): https + viewer Host + path + query.
+    # Location format assumed (docs/aws-behaviour.md, doubtful point 7): https + viewer Host + path + query.
     cfg = dist(behavior("/api/*", protocol="redirect-to-https"))
     result = simulate(cfg, req(path="/api/a", query="x=1", scheme="http"))
     assert result.redirect_location == f"https://{VIEWER_HOST}/api/a?x=1"

@@ -13,7 +13,7 @@ from runbook_lib.aws import presets, provision, teardown
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import Target
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import results, runner, verify
+from runbook_lib.runbook import requirements, results, runner, verify
 from runbook_lib.runbook.deviations import BY_ID
 from runbook_lib.runbook.pitfalls import PITFALL_IDS
 
@@ -28,8 +28,11 @@ def test_make_report_end_to_end(tmp_path: Path) -> None:
     assert all(nb["status"] == "ok" and (result.run_dir / nb["html"]).stat().st_size > 0
                for nb in summary["notebooks"])
     probes = summary["probes"]
-    assert probes["total"] >= 30 and probes["failed"] == 0
+    assert probes["total"] >= 30 and probes["failed"] == 0 and probes["not_observed"] == 0
     assert probes["passed"] + probes["deviations"] == probes["total"]
+    # What the API needs: the six default requirements, each decided by probes and met.
+    assert [r["id"] for r in summary["requirements"]] == list(requirements.DEFAULTS)
+    assert all(r["met"] is True and r["evidence"] and r["fix"] == "" for r in summary["requirements"])
     table = pd.read_csv(result.run_dir / "probes.csv")
     assert list(table.columns) == results.COLUMNS
     assert (tmp_path / "latest").resolve() == result.run_dir.resolve()
@@ -53,7 +56,7 @@ def test_make_report_end_to_end(tmp_path: Path) -> None:
             continue
         assert "Bearer " not in text, path.name
     verify_html = (result.run_dir / "02_verify_forwarding.html").read_text()
-    assert "PASS: all" in verify_html and "query-single" in verify_html
+    assert "PASS (preset" in verify_html and "query-single" in verify_html
 
 
 def test_a_failed_notebook_still_gets_its_report_and_fails_the_run(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from runbook_lib.aws import echo_lambda, presets
-from runbook_lib.aws.provision import INDEX_HTML, api_behavior, site_and_api_config
+from runbook_lib.aws.provision import INDEX_HTML, api_behavior
 from runbook_lib.aws.target import aws_api_origin
+from runbook_lib.cloudfront.configs import site_and_api_config
 from runbook_lib.runbook import deviations, probes, results
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
 
@@ -96,8 +97,29 @@ def test_http_viewer_is_redirected_with_the_https_url() -> None:
 def test_summary_and_verdict_line() -> None:
     probe = Probe("q", "", "GET", "/api/data", "a=1", checks=("api.query",))
     table = _compare([_echo(probe, None, {})], "recommended", False)
-    assert results.summary(table) == {"total": 1, "passed": 0, "failed": 1, "deviations": 0}
-    assert results.verdict_line(table, "recommended").startswith("FAIL: 1 of 1")
+    assert results.summary(table) == {"total": 1, "passed": 0, "failed": 1, "deviations": 0, "not_observed": 0}
+    assert results.verdict_line(table, "recommended").startswith(
+        "FAIL (preset 'recommended'): CloudFront did NOT behave as AWS documents: 1 of 1 checks failed (q)")
+
+
+def test_verdict_fails_on_an_unmet_requirement_even_when_cloudfront_behaved_as_documented() -> None:
+    probe = Probe("q", "", "GET", "/api/data", "a=1", checks=("api.query",))
+    table = _compare([_echo(probe, None, {})], "legacy-no-query", False)
+    assert results.verdict_line(table, "legacy-no-query") == (
+        "PASS (preset 'legacy-no-query'): CloudFront behaved as AWS documents (1/1).")
+    line = results.verdict_line(table, "legacy-no-query", ["your API does not get query strings"])
+    assert line.startswith("FAIL") and "(1/1); your API does not get query strings" in line
+
+
+def test_api_checks_are_not_observed_when_the_echo_did_not_answer() -> None:
+    # allviewer on AWS: API Gateway refuses the viewer's Host, so no api.* value is ever reported.
+    probe = Probe("h", "", "GET", "/api/data", "a=1", checks=("status", "served_by", "api.query"))
+    table = _compare([Observation(probe, 403, "api-gateway")], "allviewer", False)
+    assert list(table["verdict"]) == ["pass", "pass", results.NOT_OBSERVED]
+    assert "not the echo" in table.iloc[2]["note"]
+    counts = results.summary(table)
+    assert (counts["passed"], counts["not_observed"]) == (2, 1)
+    assert "1 not observed" in results.verdict_line(table, "allviewer")
 
 
 @pytest.mark.parametrize(("status", "headers", "body", "who"), [

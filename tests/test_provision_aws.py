@@ -18,15 +18,11 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import ANY, StubAssertionError
 
-from runbook_lib.aws import provision, teardown
-from runbook_lib.aws.presets import (
-    ALL_VIEWER,
-    ALL_VIEWER_EXCEPT_HOST,
-    CACHING_DISABLED,
-    CACHING_OPTIMIZED,
-)
+from runbook_lib.aws import distribution, provision, teardown
+from runbook_lib.cloudfront.configs import API_AUTH_AND_QUERY, to_cache_policy_config
+from runbook_lib.cloudfront.policies import ALL_VIEWER, CACHING_DISABLED, CACHING_OPTIMIZED
+from runbook_lib.cloudfront.policies import ALL_VIEWER_EXCEPT_HOST_HEADER as ALL_VIEWER_EXCEPT_HOST
 from runbook_lib.errors import ProvisioningError
-from runbook_lib.runbook.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
 
 try:
     from tests import stubbing as aws_stubs
@@ -138,7 +134,7 @@ LAMBDA_TRUST = aws_stubs.JsonDoc(
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record time.sleep calls instead of waiting."""
     slept: list[float] = []
-    monkeypatch.setattr("runbook_lib.aws.provision.time.sleep", slept.append)
+    monkeypatch.setattr("runbook_lib.aws.distribution.time.sleep", slept.append)
     return slept
 
 
@@ -421,7 +417,7 @@ def test_bucket_name_taken_by_another_account_says_so(eu: aws_stubs.StubbedAws) 
 def test_an_invalid_request_shape_is_rejected_before_any_answer(
         eu: aws_stubs.StubbedAws, monkeypatch: pytest.MonkeyPatch) -> None:
     """A distribution config with a wrong shape fails the build: the Stubber does not pretend."""
-    real = provision.distribution_config
+    real = distribution.distribution_config
 
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         config = real(*args, **kwargs)
@@ -430,7 +426,7 @@ def test_an_invalid_request_shape_is_rejected_before_any_answer(
         del config["CacheBehaviors"]["Quantity"]
         return config
 
-    monkeypatch.setattr(provision, "distribution_config", broken)
+    monkeypatch.setattr(distribution, "distribution_config", broken)
     queue_fresh_build(eu, "eu-west-1", "recommended", pin_distribution=False)
     with pytest.raises(ParamValidationError) as info:
         provision.build(eu.target, STACK, "recommended", progress=False)

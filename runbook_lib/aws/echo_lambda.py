@@ -10,6 +10,8 @@ import base64
 import json
 from typing import Any
 
+__all__ = ["MARKER", "handler"]
+
 #: Lets a probe tell the echo's answer from anything else (S3, CloudFront's own errors).
 MARKER = "cf-apigw-runbook-echo"
 

@@ -21,6 +21,8 @@ import requests
 
 from runbook_lib.errors import LocalStackError
 
+__all__ = ["HOST", "MINISTACK_VERSION", "LocalAWS", "free_port"]
+
 #: The version the runbook is tested against; keep in step with pyproject.toml.
 MINISTACK_VERSION = "1.5.33"
 HOST = "127.0.0.1"

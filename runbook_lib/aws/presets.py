@@ -1,7 +1,7 @@
 """Named settings for the ``/api/*`` behavior: the right one, and the ones people ship by mistake.
 
 Each preset is what a person would select in the console; the forwarding each one produces is
-AWS's documented behaviour (docs/aws-behaviour.md and the model in ``runbook_lib.model``).
+AWS's documented behaviour (docs/aws-behaviour.md and the model in ``runbook_lib.cloudfront.model``).
 """
 
 from __future__ import annotations
@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from runbook_lib.cloudfront.policies import (
+    ALL_VIEWER,
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    CACHING_DISABLED,
+    CACHING_OPTIMIZED,
+    policy_name,
+)
 from runbook_lib.errors import ParameterError
 
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+__all__ = ["CUSTOM_CACHE_POLICY_SUFFIX", "PRESETS", "Preset", "get", "table"]
 
 #: Name suffix of the custom cache policy a preset may create (prefixed with the stack name).
 CUSTOM_CACHE_POLICY_SUFFIX = "api-auth-and-query"
@@ -54,7 +58,7 @@ PRESETS: dict[str, Preset] = {
             "CachingDisabled + AllViewerExceptHostHeader: every query string, header and cookie reaches "
             "the API, and CloudFront sets Host to the API's own domain.",
             cache_policy_id=CACHING_DISABLED,
-            origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST,
+            origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
             recommended=True,
         ),
         Preset(
@@ -110,9 +114,7 @@ def table() -> list[dict[str, str]]:
         elif p.custom_cache_policy:
             settings = f"custom cache policy ({CUSTOM_CACHE_POLICY_SUFFIX})"
         else:
-            names = {CACHING_OPTIMIZED: "CachingOptimized", CACHING_DISABLED: "CachingDisabled",
-                     ALL_VIEWER: "AllViewer", ALL_VIEWER_EXCEPT_HOST: "AllViewerExceptHostHeader"}
-            settings = " + ".join(names[i] for i in (p.cache_policy_id, p.origin_request_policy_id) if i)
+            settings = " + ".join(policy_name(i) for i in (p.cache_policy_id, p.origin_request_policy_id) if i)
         rows.append({"preset": p.name + (" (default)" if p.recommended else ""), "settings": settings,
                      "what happens": p.summary})
     return rows

@@ -15,6 +15,8 @@ import boto3
 
 from runbook_lib.errors import ParameterError
 
+__all__ = ["ENDPOINT_ENV", "TARGETS", "Target", "aws_api_origin", "aws_api_stage_origin", "connect"]
+
 TARGETS = ("local", "aws")
 #: Set by ``make lab`` / ``make report`` so notebooks find the running local AWS.
 ENDPOINT_ENV = "RUNBOOK_ENDPOINT_URL"

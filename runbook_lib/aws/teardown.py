@@ -1,4 +1,4 @@
-"""Tear down: remove everything :func:`runbook_lib.provision.build` made for a stack, and nothing else.
+"""Tear down: remove everything :func:`runbook_lib.aws.provision.build` made for a stack, and nothing else.
 
 What is removed is found the way ``provision.find`` finds it: by the ``runbook:stack`` tag, or for what
 AWS cannot tag (origin access controls, cache policies) by a name starting with the stack name. A
@@ -7,19 +7,13 @@ resource with the same name that does not carry the stack's tag is left alone.
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from runbook_lib.aws.calls import aws_call, aws_code, aws_errors, aws_failure
-from runbook_lib.aws.provision import (
-    TAG_KEY,
-    account_id,
-    find_api,
-    find_cache_policy,
-    find_distribution,
-    resource_names,
-    wait_deployed,
-)
+from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
+from runbook_lib.aws.distribution import find_cache_policy, find_distribution, wait_deployed
+from runbook_lib.aws.echo_api import find_api
+from runbook_lib.aws.stack import TAG_KEY, account_id, resource_names
 from runbook_lib.aws.target import Target
+
+__all__ = ["remove"]
 
 
 @aws_errors
@@ -68,14 +62,9 @@ def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
 
 def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:
     s3 = target.client("s3")
-    try:
-        tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
-    except ClientError as err:
-        if aws_code(err) in {"NoSuchBucket", "404", "NoSuchTagSet", "NoSuchTagSetError"}:
-            return []
-        raise aws_failure(f"s3.GetBucketTagging {bucket}", err) from err
-    if {"Key": TAG_KEY, "Value": stack_name} not in tags:
-        return []  # same name, not ours: leave it
+    tagging = get_or_none(f"s3.GetBucketTagging {bucket}", s3.get_bucket_tagging, Bucket=bucket)
+    if tagging is None or {"Key": TAG_KEY, "Value": stack_name} not in tagging["TagSet"]:
+        return []  # no such bucket, or same name but not ours: leave it
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                   for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
@@ -87,13 +76,8 @@ def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:
 
 def _teardown_function(target: Target, stack_name: str, name: str) -> list[str]:
     lam = target.client("lambda")
-    try:
-        fn = lam.get_function(FunctionName=name)
-    except ClientError as err:
-        if aws_code(err) == "ResourceNotFoundException":
-            return []
-        raise aws_failure(f"lambda.GetFunction {name}", err) from err
-    if fn.get("Tags", {}).get(TAG_KEY) != stack_name:
+    fn = get_or_none(f"lambda.GetFunction {name}", lam.get_function, FunctionName=name)
+    if fn is None or fn.get("Tags", {}).get(TAG_KEY) != stack_name:
         return []
     aws_call("lambda.DeleteFunction", lam.delete_function, FunctionName=name)
     return [f"function {name}"]
@@ -101,13 +85,8 @@ def _teardown_function(target: Target, stack_name: str, name: str) -> list[str]:
 
 def _teardown_role(target: Target, stack_name: str, name: str) -> list[str]:
     iam = target.client("iam")
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except ClientError as err:
-        if aws_code(err) == "NoSuchEntity":
-            return []
-        raise aws_failure(f"iam.GetRole {name}", err) from err
-    if {"Key": TAG_KEY, "Value": stack_name} not in role.get("Tags", []):
+    found = get_or_none(f"iam.GetRole {name}", iam.get_role, RoleName=name)
+    if found is None or {"Key": TAG_KEY, "Value": stack_name} not in found["Role"].get("Tags", []):
         return []
     for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
         aws_call("iam.DetachRolePolicy", iam.detach_role_policy, RoleName=name, PolicyArn=policy["PolicyArn"])

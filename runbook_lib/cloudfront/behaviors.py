@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,7 +23,7 @@ from runbook_lib.cloudfront.policies import (
 )
 from runbook_lib.errors import ConfigError
 
-__all__ = ["Selector", "Origin", "Behavior", "compile_behaviors", "items", "EXECUTE_API"]
+__all__ = ["EXECUTE_API", "Behavior", "Origin", "Selector", "compile_behaviors", "items", "query_key_matcher"]
 
 #: An API Gateway default endpoint (no custom domain): https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html
 EXECUTE_API = re.compile(r"^[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
@@ -35,9 +35,7 @@ _S3_DOMAIN = re.compile(r"\.s3([.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$")
 _S3_STRIP_POLICIES = frozenset(
     {ALL_VIEWER, ALL_VIEWER_AND_CLOUDFRONT_HEADERS, ALL_VIEWER_EXCEPT_HOST_HEADER, ELEMENTAL_MEDIATAILOR}
 )
-_S3_STRIPPED_QUERY = frozenset(
-    {"response-content-type", "response-content-disposition", "response-content-encoding"}
-)
+_S3_STRIPPED_QUERY = frozenset({"response-content-type", "response-content-disposition", "response-content-encoding"})
 _DEFAULT_METHODS = frozenset({"GET", "HEAD"})  # AllowedMethods when omitted (API default)
 
 
@@ -152,7 +150,6 @@ class Behavior:
     origin_request_policy_id: str | None
     auth_in_orp_whitelist: bool
     all_viewer_orp: bool
-    cautions: list[str] = field(default_factory=list)
 
 
 def _names(config: Any, list_key: str, lower: bool = False) -> frozenset[str]:
@@ -189,9 +186,7 @@ def _origin(raw: dict[str, Any]) -> Origin:
         for h in items(raw.get("CustomHeaders"))
         if isinstance(h, dict)
     )
-    is_s3 = "S3OriginConfig" in raw or (
-        "CustomOriginConfig" not in raw and _S3_DOMAIN.search(domain) is not None
-    )
+    is_s3 = "S3OriginConfig" in raw or ("CustomOriginConfig" not in raw and _S3_DOMAIN.search(domain) is not None)
     return Origin(
         id=str(raw.get("Id", "")),
         domain=domain,
@@ -203,82 +198,120 @@ def _origin(raw: dict[str, Any]) -> Origin:
     )
 
 
+@dataclass(slots=True)
+class _Forwarding:
+    """What one behavior forwards and keys on, before it becomes a :class:`Behavior`."""
+
+    query: Selector
+    cache_query: Selector
+    cookies: Selector
+    headers: Selector
+    cache_headers: Selector
+    gzip: bool
+    brotli: bool
+    caching: bool
+    s3_strip: frozenset[str] = frozenset()
+    cf_headers: frozenset[str] = frozenset()
+    auth_in_orp: bool = False
+    all_viewer_orp: bool = False
+
+
+def _methods(raw: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    allowed_cfg = raw.get("AllowedMethods")
+    allowed = frozenset(str(m).upper() for m in items(allowed_cfg)) or _DEFAULT_METHODS
+    cached = frozenset(str(m).upper() for m in items((allowed_cfg or {}).get("CachedMethods")))
+    return allowed, cached or _DEFAULT_METHODS
+
+
+def _legacy_cookies(fv: dict[str, Any]) -> Selector:
+    ck = fv.get("Cookies") or {}
+    forward = str(ck.get("Forward", "none"))
+    if forward == "all":
+        return Selector("all")
+    if forward == "whitelist":
+        return Selector("only", frozenset(), _glob_regex([str(n) for n in items(ck.get("WhitelistedNames"))]))
+    return Selector("none")
+
+
+def _legacy_forwarding(raw: dict[str, Any]) -> _Forwarding:
+    fv = raw.get("ForwardedValues")
+    fv = fv if isinstance(fv, dict) else {}
+    query = Selector("all") if fv.get("QueryString") else Selector("none")
+    cache_query = (
+        Selector("only", _names(fv, "QueryStringCacheKeys"))
+        if fv.get("QueryString") and items(fv.get("QueryStringCacheKeys"))
+        else query
+    )
+    hdr_names = [str(h).lower() for h in items(fv.get("Headers"))]
+    headers = Selector("all") if "*" in hdr_names else Selector("only", frozenset(hdr_names))
+    # header-caching.html: forwarding all headers ("*") means CloudFront caches nothing.
+    ttls = [raw.get("MinTTL", 0), raw.get("DefaultTTL", 86400), raw.get("MaxTTL", 31536000)]
+    return _Forwarding(
+        query=query,
+        cache_query=cache_query,
+        cookies=_legacy_cookies(fv),
+        headers=headers,
+        cache_headers=headers,
+        gzip=bool(raw.get("Compress")),
+        brotli=False,
+        caching=headers.kind != "all" and any(_num(t) > 0 for t in ttls),
+    )
+
+
+def _policy_forwarding(raw: dict[str, Any], origin: Origin | None, policies: dict[str, Any] | None) -> _Forwarding:
+    cp = resolve_cache_policy(str(raw.get("CachePolicyId")), policies) or {}
+    params = cp.get("ParametersInCacheKeyAndForwardedToOrigin") or {}
+    cache_query = _policy_selector(params.get("QueryStringsConfig"), "QueryStringBehavior", "QueryStrings")
+    cache_headers = _policy_selector(params.get("HeadersConfig"), "HeaderBehavior", "Headers", lower=True)
+    out = _Forwarding(
+        query=cache_query,
+        cache_query=cache_query,
+        cookies=_policy_selector(params.get("CookiesConfig"), "CookieBehavior", "Cookies"),
+        headers=cache_headers,
+        cache_headers=cache_headers,
+        gzip=bool(params.get("EnableAcceptEncodingGzip")),
+        brotli=bool(params.get("EnableAcceptEncodingBrotli")),
+        caching=_num(cp.get("MaxTTL", 0)) > 0 if cp else False,
+    )
+    orp_id = raw.get("OriginRequestPolicyId") or None
+    if orp_id:
+        _add_origin_request_policy(out, str(orp_id), origin, policies)
+    out.cf_headers |= frozenset(n for n in cache_headers.names if n.startswith("cloudfront-"))
+    return out
+
+
+def _add_origin_request_policy(
+    out: _Forwarding, orp_id: str, origin: Origin | None, policies: dict[str, Any] | None
+) -> None:
+    orp = resolve_origin_request_policy(orp_id, policies) or {}
+    hc = orp.get("HeadersConfig") or {}
+    o_headers = _policy_selector(hc, "HeaderBehavior", "Headers", lower=True)
+    hb = hc.get("HeaderBehavior")
+    out.all_viewer_orp = hb in ("allViewer", "allViewerAndWhitelistCloudFront") or (
+        hb == "allExcept" and "authorization" not in o_headers.names
+    )
+    if hb == "allViewerAndWhitelistCloudFront":
+        out.cf_headers = o_headers.names
+        o_headers = Selector("all")
+    elif hb == "whitelist":
+        out.cf_headers = frozenset(n for n in o_headers.names if n.startswith("cloudfront-"))
+        out.auth_in_orp = "authorization" in o_headers.names
+    out.query = out.query.merge(_policy_selector(orp.get("QueryStringsConfig"), "QueryStringBehavior", "QueryStrings"))
+    out.cookies = out.cookies.merge(_policy_selector(orp.get("CookiesConfig"), "CookieBehavior", "Cookies"))
+    out.headers = out.headers.merge(o_headers)
+    if origin is not None and origin.is_s3 and orp_id in _S3_STRIP_POLICIES:
+        out.s3_strip = _S3_STRIPPED_QUERY
+
+
 def _compile_one(
     raw: dict[str, Any], label: str, pointer: str, origins: dict[str, Origin], policies: dict[str, Any] | None
 ) -> Behavior:
-    allowed_cfg = raw.get("AllowedMethods")
-    allowed = frozenset(str(m).upper() for m in items(allowed_cfg)) or _DEFAULT_METHODS
-    cached = frozenset(str(m).upper() for m in items((allowed_cfg or {}).get("CachedMethods"))) or (
-        _DEFAULT_METHODS
-    )
+    allowed, cached = _methods(raw)
     origin = origins.get(str(raw.get("TargetOriginId", "")))
     cp_id = raw.get("CachePolicyId") or None
     orp_id = raw.get("OriginRequestPolicyId") or None
-    fv = raw.get("ForwardedValues")
-    cautions: list[str] = []
     legacy = cp_id is None
-    auth_in_orp = False
-    all_viewer_orp = False
-    cf_headers: frozenset[str] = frozenset()
-    s3_strip: frozenset[str] = frozenset()
-    if legacy:
-        fv = fv if isinstance(fv, dict) else {}
-        query = Selector("all") if fv.get("QueryString") else Selector("none")
-        cache_query = (
-            Selector("only", _names(fv, "QueryStringCacheKeys"))
-            if fv.get("QueryString") and items(fv.get("QueryStringCacheKeys"))
-            else query
-        )
-        ck = fv.get("Cookies") or {}
-        forward = str(ck.get("Forward", "none"))
-        if forward == "all":
-            cookies = Selector("all")
-        elif forward == "whitelist":
-            wl = [str(n) for n in items(ck.get("WhitelistedNames"))]
-            cookies = Selector("only", frozenset(), _glob_regex(wl))
-        else:
-            cookies = Selector("none")
-        hdr_names = [str(h).lower() for h in items(fv.get("Headers"))]
-        headers = Selector("all") if "*" in hdr_names else Selector("only", frozenset(hdr_names))
-        cache_headers = headers
-        gzip, brotli = bool(raw.get("Compress")), False
-        # header-caching.html: forwarding all headers ("*") means CloudFront caches nothing.
-        ttls = [raw.get("MinTTL", 0), raw.get("DefaultTTL", 86400), raw.get("MaxTTL", 31536000)]
-        caching = headers.kind != "all" and any(_num(t) > 0 for t in ttls)
-    else:
-        cp = resolve_cache_policy(str(cp_id), policies) or {}
-        params = cp.get("ParametersInCacheKeyAndForwardedToOrigin") or {}
-        cache_query = _policy_selector(
-            params.get("QueryStringsConfig"), "QueryStringBehavior", "QueryStrings"
-        )
-        cache_cookies = _policy_selector(params.get("CookiesConfig"), "CookieBehavior", "Cookies")
-        cache_headers = _policy_selector(params.get("HeadersConfig"), "HeaderBehavior", "Headers", lower=True)
-        gzip = bool(params.get("EnableAcceptEncodingGzip"))
-        brotli = bool(params.get("EnableAcceptEncodingBrotli"))
-        caching = _num(cp.get("MaxTTL", 0)) > 0 if cp else False
-        query, cookies, headers = cache_query, cache_cookies, cache_headers
-        if orp_id:
-            orp = resolve_origin_request_policy(str(orp_id), policies) or {}
-            o_query = _policy_selector(orp.get("QueryStringsConfig"), "QueryStringBehavior", "QueryStrings")
-            o_cookies = _policy_selector(orp.get("CookiesConfig"), "CookieBehavior", "Cookies")
-            hc = orp.get("HeadersConfig") or {}
-            o_headers = _policy_selector(hc, "HeaderBehavior", "Headers", lower=True)
-            hb = hc.get("HeaderBehavior")
-            all_viewer_orp = hb in ("allViewer", "allViewerAndWhitelistCloudFront") or (
-                hb == "allExcept" and "authorization" not in o_headers.names
-            )
-            if hb == "allViewerAndWhitelistCloudFront":
-                cf_headers = o_headers.names
-                o_headers = Selector("all")
-            elif hb == "whitelist":
-                cf_headers = frozenset(n for n in o_headers.names if n.startswith("cloudfront-"))
-                auth_in_orp = "authorization" in o_headers.names
-            query = query.merge(o_query)
-            cookies = cookies.merge(o_cookies)
-            headers = headers.merge(o_headers)
-            if origin is not None and origin.is_s3 and str(orp_id) in _S3_STRIP_POLICIES:
-                s3_strip = _S3_STRIPPED_QUERY
-        cf_headers = cf_headers | frozenset(n for n in cache_headers.names if n.startswith("cloudfront-"))
+    fw = _legacy_forwarding(raw) if legacy else _policy_forwarding(raw, origin, policies)
     return Behavior(
         label=label,
         pointer=pointer,
@@ -289,22 +322,21 @@ def _compile_one(
         cached=cached,
         protocol=str(raw.get("ViewerProtocolPolicy", "allow-all")),
         legacy=legacy,
-        query=query,
-        query_match=query_key_matcher(query),
-        cache_query=cache_query,
-        cookies=cookies,
-        headers=headers,
-        cache_headers=cache_headers,
-        gzip=gzip,
-        brotli=brotli,
-        caching=caching,
-        s3_strip=s3_strip,
-        cf_headers=cf_headers,
+        query=fw.query,
+        query_match=query_key_matcher(fw.query),
+        cache_query=fw.cache_query,
+        cookies=fw.cookies,
+        headers=fw.headers,
+        cache_headers=fw.cache_headers,
+        gzip=fw.gzip,
+        brotli=fw.brotli,
+        caching=fw.caching,
+        s3_strip=fw.s3_strip,
+        cf_headers=fw.cf_headers,
         cache_policy_id=str(cp_id) if cp_id else None,
         origin_request_policy_id=str(orp_id) if orp_id else None,
-        auth_in_orp_whitelist=auth_in_orp,
-        all_viewer_orp=all_viewer_orp,
-        cautions=cautions,
+        auth_in_orp_whitelist=fw.auth_in_orp,
+        all_viewer_orp=fw.all_viewer_orp,
     )
 
 
@@ -315,9 +347,7 @@ def _num(value: Any) -> float:
         return 0.0
 
 
-def compile_behaviors(
-    config: dict[str, Any], policies: dict[str, Any] | None
-) -> tuple[list[Behavior], dict[str, Origin]]:
+def compile_behaviors(config: dict[str, Any], policies: dict[str, Any] | None) -> list[Behavior]:
     """Resolve every behavior of a DistributionConfig, in evaluation order (default last)."""
     if not isinstance(config, dict):
         raise ConfigError(
@@ -343,4 +373,4 @@ def compile_behaviors(
         label = str(pattern) if isinstance(pattern, str) else ""
         out.append(_compile_one(raw, label, f"/CacheBehaviors/Items/{i}", origins, policies))
     out.append(_compile_one(default, "default", "/DefaultCacheBehavior", origins, policies))
-    return out, origins
+    return out

@@ -25,7 +25,7 @@ __all__ = [
 #: behaviors too: the policy pages say values are "not included by default", but this row is the
 #: per-header, more specific text, and the body CloudFront always forwards
 #: (controlling-origin-requests.html) is unusable without Content-Type/Content-Length.
-#: Doubtful (see cloudfront-forwarding.md, point 4, and the report).
+#: Doubtful: docs/aws-behaviour.md, point 4.
 ALWAYS_FORWARDED = frozenset(
     {
         "cache-control",
@@ -46,7 +46,7 @@ ALWAYS_FORWARDED = frozenset(
 
 #: Removed even when a policy or whitelist names them: hop-by-hop and spoofable proxy headers.
 #: The table lists them as "removed"; MiniStack forwards X-Forwarded-Proto under all-viewer
-#: policies, AWS does not (shared/reference/local-aws.md).
+#: policies, AWS does not (docs/deviations.md).
 ALWAYS_REMOVED = frozenset(
     {
         "expect",
@@ -111,8 +111,8 @@ def legacy_accept_encoding(viewer_value: str | None) -> str | None:
     """Accept-Encoding under legacy settings: ``gzip`` when the viewer accepts gzip, else removed.
 
     Brotli caching needs a cache policy, so legacy behaviors normalise to gzip only
-    (RequestAndResponseBehaviorCustomOrigin.html, Accept-Encoding row; doubtful for viewers that
-    send only ``br``: we remove the header, as the older text said for "anything but gzip").
+    (RequestAndResponseBehaviorCustomOrigin.html, Accept-Encoding row; viewers that send only ``br``
+    are docs/aws-behaviour.md, doubtful point 10: we remove the header, as the older text said).
     """
     if viewer_value and "gzip" in _tokens(viewer_value):
         return "gzip"

@@ -1,7 +1,7 @@
 """Predict what CloudFront does with one viewer request: edge answer, or the request the origin gets.
 
-Pure Python, no AWS. Every rule names its AWS page; ``cloudfront-forwarding.md`` in the shared
-reference holds the full list of sources and the points where AWS's own pages disagree.
+Pure Python, no AWS. Every rule names its AWS page; ``docs/aws-behaviour.md`` lists the sources
+and the points where AWS's own pages disagree (the "doubtful points" the cautions below refer to).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runbook_lib.cloudfront.behaviors import Behavior, compile_behaviors
+from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.headers import (
     ALWAYS_FORWARDED,
     ALWAYS_REMOVED,
@@ -23,47 +24,56 @@ from runbook_lib.cloudfront.headers import (
     normalize_accept_encoding,
     via_value,
 )
-from runbook_lib.cloudfront.validation import ConfigIssue, validate
+from runbook_lib.cloudfront.rules.config import ConfigIssue, config_issues
 from runbook_lib.errors import ConfigError
 
-__all__ = ["SimulationResult", "simulate", "CAUTION_AUTH_IN_ORP", "CAUTION_AUTH_ALL_VIEWER_CACHED"]
+__all__ = [
+    "CAUTION_AUTH_ALL_VIEWER_CACHED",
+    "CAUTION_AUTH_IN_ORP",
+    "CAUTION_AUTH_POLICY_METHOD",
+    "CAUTION_LEGACY_OTHER_HEADERS",
+    "CAUTION_S3_VIEWER_HOST",
+    "SimulationResult",
+    "compiled_behaviors",
+    "compiled_issues",
+    "match_behavior",
+    "simulate",
+]
 
-_DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
-
-# Doubtful point 1. Followed: the newest text (Authorization may be named in an ORP), so this is a
-# caution, not a config error.
+# docs/aws-behaviour.md, doubtful point 1. Followed: the newest text (Authorization may be named in
+# an ORP), so this is a caution, not a config error.
 CAUTION_AUTH_IN_ORP = (
     "Authorization is named in the origin request policy. The newest AWS text "
-    f"({_DOC}http-401-unauthorized.html) says this forwards it; older AWS text "
+    f"({cloudfront_guide('http-401-unauthorized.html')}) says this forwards it; older AWS text "
     "(https://repost.aws/knowledge-center/cloudfront-authorization-header, and the AWS CDK validation) "
     "says CloudFront rejects such a policy with 400 InvalidArgument. The model follows the newest "
     "text; if AWS rejects the policy, put Authorization in the cache key or use AllViewerExceptHostHeader."
 )
-# Doubtful point 2.
+# docs/aws-behaviour.md, doubtful point 2.
 CAUTION_AUTH_ALL_VIEWER_CACHED = (
     "Authorization reaches the origin through an all-viewer origin request policy while caching is on. "
-    f"{_DOC}http-401-unauthorized.html says all-viewer policies include Authorization; "
+    f"{cloudfront_guide('http-401-unauthorized.html')} says all-viewer policies include Authorization; "
     "https://repost.aws/knowledge-center/cloudfront-authorization-header says so only when caching is "
     "turned off. Use CachingDisabled, or put Authorization in the cache key."
 )
-# Doubtful point 3.
+# docs/aws-behaviour.md, doubtful point 3.
 CAUTION_AUTH_POLICY_METHOD = (
     "The header table that keeps Authorization on DELETE/PATCH/POST/PUT "
-    f"({_DOC}RequestAndResponseBehaviorCustomOrigin.html) is written for legacy settings; under a "
+    f"({cloudfront_guide('RequestAndResponseBehaviorCustomOrigin.html')}) is written for legacy settings; under a "
     "cache policy AWS does not say. The model removes Authorization unless a policy forwards it "
-    f"({_DOC}add-origin-custom-headers.html, {_DOC}http-401-unauthorized.html)."
+    f"({cloudfront_guide('add-origin-custom-headers.html')}, {cloudfront_guide('http-401-unauthorized.html')})."
 )
-# Doubtful point 4.
+# docs/aws-behaviour.md, doubtful point 4.
 CAUTION_LEGACY_OTHER_HEADERS = (
     "Legacy settings without a header whitelist: the header table says 'Other-defined headers: "
     "CloudFront forwards the headers', the policy pages say headers are not forwarded by default. "
     "The model drops {names}; whitelist them to be sure "
-    f"({_DOC}RequestAndResponseBehaviorCustomOrigin.html)."
+    f"({cloudfront_guide('RequestAndResponseBehaviorCustomOrigin.html')})."
 )
-# Doubtful point 8.
+# docs/aws-behaviour.md, doubtful point 8.
 CAUTION_S3_VIEWER_HOST = (
     "The viewer's Host is forwarded to an S3 origin; what S3 does with it is not documented "
-    f"({_DOC}using-managed-origin-request-policies.html)."
+    f"({cloudfront_guide('using-managed-origin-request-policies.html')})."
 )
 
 
@@ -79,7 +89,7 @@ class SimulationResult:
     config_errors: list[dict[str, Any]]
     #: Doc conflicts that touch this request (not part of ``to_dict``).
     cautions: list[str] = field(default_factory=list)
-    #: Location of a 301/307 redirect (format assumed: doubtful point 7).
+    #: Location of a 301/307 redirect (format assumed: docs/aws-behaviour.md, doubtful point 7).
     redirect_location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,8 +133,8 @@ def _compiled(config: dict[str, Any], policies: dict[str, Any] | None) -> _Compi
         and hit.policies_snapshot == policies
     ):
         return hit
-    behaviors, _ = compile_behaviors(config, policies)
-    issues = validate(config, policies)
+    behaviors = compile_behaviors(config, policies)
+    issues = config_issues(config, policies)
     entry = _Compiled(
         config=config,
         snapshot=copy.deepcopy(config),
@@ -146,8 +156,8 @@ def compiled_behaviors(config: dict[str, Any], policies: dict[str, Any] | None =
     return _compiled(config, policies).behaviors
 
 
-def config_issues(config: dict[str, Any], policies: dict[str, Any] | None = None) -> list[ConfigIssue]:
-    """The issues AWS would reject in ``config`` (cached like the behaviors)."""
+def compiled_issues(config: dict[str, Any], policies: dict[str, Any] | None = None) -> list[ConfigIssue]:
+    """The issues AWS would reject in ``config`` (``rules.config.config_issues``, cached like the behaviors)."""
     return _compiled(config, policies).issues
 
 
@@ -182,9 +192,7 @@ def _read_request(request: Any) -> tuple[str, str, str, str, dict[str, str], str
         query = query[1:]
     raw_headers = request.get("headers") or {}
     if not isinstance(raw_headers, dict):
-        raise ConfigError(
-            f"Request headers must be a dict of name: value, found {type(raw_headers).__name__}."
-        )
+        raise ConfigError(f"Request headers must be a dict of name: value, found {type(raw_headers).__name__}.")
     headers: dict[str, str] = {}
     for name, value in raw_headers.items():
         lname = str(name).lower()
@@ -233,7 +241,8 @@ def _query(b: Behavior, raw: str) -> str | None:
             continue  # managed all-viewer ORP + S3 origin: response-content-* dropped
         if match(key):
             keep.append(part)
-    # Doubtful point 5: the order of a filtered list is not documented; the viewer's order is kept.
+    # docs/aws-behaviour.md, doubtful point 5: the order of a filtered list is not documented; the
+    # viewer's order is kept.
     return "&".join(keep)
 
 
@@ -255,18 +264,8 @@ def _cookies(b: Behavior, header: str | None) -> str | None:
     return "; ".join(p for _, p in pairs)
 
 
-def _headers(
-    b: Behavior,
-    method: str,
-    scheme: str,
-    version: str,
-    viewer: dict[str, str],
-    client_ip: str,
-    cautions: list[str],
-) -> tuple[dict[str, str], bool]:
-    """Origin headers (lowercase names) and whether the viewer's Host was forwarded."""
-    origin = b.origin
-    assert origin is not None
+def _viewer_headers(b: Behavior, viewer: dict[str, str], cautions: list[str]) -> dict[str, str]:
+    """The viewer headers that pass as they are (everything CloudFront does not rewrite itself)."""
     sel = b.headers
     out: dict[str, str] = {}
     dropped_custom: list[str] = []
@@ -279,21 +278,32 @@ def _headers(
             dropped_custom.append(lname)
     if dropped_custom and sel.kind == "only" and not sel.names:
         cautions.append(CAUTION_LEGACY_OTHER_HEADERS.format(names=", ".join(sorted(dropped_custom))))
+    return out
+
+
+def _host_and_agent(b: Behavior, viewer: dict[str, str], cautions: list[str], out: dict[str, str]) -> bool:
+    """Set Host and User-Agent; True when the viewer's Host is forwarded."""
+    origin = b.origin
+    assert origin is not None
     # Host: the origin's domain unless the behavior forwards the viewer's Host
     # (RequestAndResponseBehaviorCustomOrigin.html; origin-request-understand-origin-request-policy.html
     # for allExcept [Host], where CloudFront "adds a new Host header with the origin's domain name").
-    host_forwarded = sel.includes("host") and "host" in viewer
+    host_forwarded = b.headers.includes("host") and "host" in viewer
     out["host"] = viewer["host"] if host_forwarded else origin.domain
     if host_forwarded and origin.is_s3:
         cautions.append(CAUTION_S3_VIEWER_HOST)
     # #request-custom-user-agent-header
-    if sel.includes("user-agent"):
+    if b.headers.includes("user-agent"):
         if "user-agent" in viewer:
             out["user-agent"] = viewer["user-agent"]
     else:
         out["user-agent"] = USER_AGENT
+    return host_forwarded
+
+
+def _authorization(b: Behavior, method: str, viewer: dict[str, str], cautions: list[str], out: dict[str, str]) -> None:
     if "authorization" in viewer:
-        if sel.includes("authorization"):
+        if b.headers.includes("authorization"):
             out["authorization"] = viewer["authorization"]
             if b.auth_in_orp_whitelist and not b.cache_headers.includes("authorization"):
                 cautions.append(CAUTION_AUTH_IN_ORP)
@@ -302,26 +312,29 @@ def _headers(
         elif b.legacy:
             # Header table, Authorization row (legacy): GET/HEAD removed; OPTIONS removed when OPTIONS
             # responses are cached, else forwarded; DELETE/PATCH/POST/PUT kept.
-            if method in ("GET", "HEAD") or (method == "OPTIONS" and "OPTIONS" in b.cached):
-                pass
-            else:
+            if not (method in ("GET", "HEAD") or (method == "OPTIONS" and "OPTIONS" in b.cached)):
                 out["authorization"] = viewer["authorization"]
         elif method not in ("GET", "HEAD"):
             cautions.append(CAUTION_AUTH_POLICY_METHOD)
     if b.auth_in_orp_whitelist and "authorization" not in viewer and CAUTION_AUTH_IN_ORP not in cautions:
         cautions.append(CAUTION_AUTH_IN_ORP)
-    cookie = _cookies(b, viewer.get("cookie"))
-    if cookie is not None:
-        out["cookie"] = cookie
+
+
+def _accept_encoding(b: Behavior, viewer: dict[str, str], out: dict[str, str]) -> None:
     ae = viewer.get("accept-encoding")
     if not b.legacy and (b.gzip or b.brotli):
         out["accept-encoding"] = normalize_accept_encoding(ae, b.gzip, b.brotli)
-    elif ae is not None and sel.includes("accept-encoding"):
+    elif ae is not None and b.headers.includes("accept-encoding"):
         out["accept-encoding"] = ae
     elif b.legacy:
         normalized = legacy_accept_encoding(ae)
         if normalized is not None:
             out["accept-encoding"] = normalized
+
+
+def _added_by_cloudfront(
+    b: Behavior, scheme: str, version: str, viewer: dict[str, str], client_ip: str, out: dict[str, str]
+) -> None:
     # #RequestCustomIPAddresses: add X-Forwarded-For, or append the viewer IP to it.
     xff = viewer.get("x-forwarded-for")
     out["x-forwarded-for"] = f"{xff}, {client_ip}" if xff else client_ip
@@ -333,6 +346,28 @@ def _headers(
         generated = _cloudfront_header(name, scheme, version, client_ip)
         if generated is not None:
             out[name] = generated
+
+
+def _headers(
+    b: Behavior,
+    method: str,
+    scheme: str,
+    version: str,
+    viewer: dict[str, str],
+    client_ip: str,
+    cautions: list[str],
+) -> tuple[dict[str, str], bool]:
+    """Origin headers (lowercase names) and whether the viewer's Host was forwarded."""
+    origin = b.origin
+    assert origin is not None
+    out = _viewer_headers(b, viewer, cautions)
+    host_forwarded = _host_and_agent(b, viewer, cautions, out)
+    _authorization(b, method, viewer, cautions, out)
+    cookie = _cookies(b, viewer.get("cookie"))
+    if cookie is not None:
+        out["cookie"] = cookie
+    _accept_encoding(b, viewer, out)
+    _added_by_cloudfront(b, scheme, version, viewer, client_ip, out)
     # add-origin-custom-headers.html: origin custom headers are added and overwrite viewer ones.
     for name, value in origin.custom_headers:
         out[name] = value
@@ -363,7 +398,7 @@ def simulate(
     compiled = _compiled(distribution_config, policies)
     method, scheme, path, query, viewer, version, client_ip = _read_request(request)
     b = match_behavior(compiled.behaviors, path)
-    cautions = list(b.cautions)
+    cautions: list[str] = []
     origin = b.origin
     result = SimulationResult(
         behavior=b.label,

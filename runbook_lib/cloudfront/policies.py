@@ -16,29 +16,40 @@ from typing import Any, Literal
 from runbook_lib.errors import ConfigError
 
 __all__ = [
+    "ALL_VIEWER",
+    "ALL_VIEWER_AND_CLOUDFRONT_HEADERS",
+    "ALL_VIEWER_EXCEPT_HOST_HEADER",
     "CACHING_DISABLED",
     "CACHING_OPTIMIZED",
-    "ALL_VIEWER",
-    "ALL_VIEWER_EXCEPT_HOST_HEADER",
-    "ALL_VIEWER_AND_CLOUDFRONT_HEADERS",
+    "CORS_CUSTOM_ORIGIN",
+    "CORS_S3_ORIGIN",
     "ELEMENTAL_MEDIATAILOR",
+    "USER_AGENT_REFERER_HEADERS",
+    "USE_ORIGIN_CACHE_CONTROL_HEADERS",
     "PolicyKind",
+    "fetch_custom_policies",
+    "is_managed",
     "managed_policies",
-    "managed_policy_id",
     "policy_name",
     "resolve_cache_policy",
     "resolve_origin_request_policy",
-    "is_managed",
 ]
 
 PolicyKind = Literal["cache", "origin_request"]
 
+# The managed policy IDs the code names (the only place they are written; data/ holds them all).
+# Cache policies:
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+USE_ORIGIN_CACHE_CONTROL_HEADERS = "83da9c7e-98b4-4e11-a168-04f0df8e2c65"
+# Origin request policies:
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 ALL_VIEWER_AND_CLOUDFRONT_HEADERS = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+CORS_CUSTOM_ORIGIN = "59781a5b-3903-41f3-afcb-af62929ccde1"
+CORS_S3_ORIGIN = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
 ELEMENTAL_MEDIATAILOR = "775133bc-15f2-49f9-abea-afb2e0bf67d2"
+USER_AGENT_REFERER_HEADERS = "acba4595-bd28-49b8-b9fe-13317c0390fa"
 
 _KEYS: dict[PolicyKind, tuple[str, str]] = {
     "cache": ("cache_policies", "CachePolicyConfig"),
@@ -78,24 +89,6 @@ def _bare_name(name: str) -> str:
     return name[len("Managed-") :] if name.startswith("Managed-") else name
 
 
-def managed_policy_id(name: str) -> str:
-    """The ID of a managed policy from its name, with or without the ``Managed-`` prefix.
-
-    >>> managed_policy_id("CachingDisabled")
-    '4135ea2d-6df8-44a3-9df3-4b5a84be39ad'
-    """
-    wanted = _bare_name(name).lower()
-    known: list[str] = []
-    kinds: tuple[PolicyKind, ...] = ("cache", "origin_request")
-    for kind in kinds:
-        for pid, cfg in managed_policies(kind).items():
-            bare = _bare_name(str(cfg["Name"]))
-            known.append(bare)
-            if bare.lower() == wanted:
-                return pid
-    raise ConfigError(f"No managed policy named {name!r}. Known names: {', '.join(sorted(known))}.")
-
-
 def policy_name(policy_id: str, policies: dict[str, Any] | None = None) -> str:
     """A display name for a policy ID: the managed name without prefix, the custom Name, or the ID."""
     kinds: tuple[PolicyKind, ...] = ("cache", "origin_request")
@@ -131,11 +124,7 @@ def _resolve(kind: PolicyKind, policy_id: str, policies: dict[str, Any] | None) 
                     f"Reference it from the {'CachePolicyId' if kind == 'cache' else 'OriginRequestPolicyId'}"
                     " field that matches its kind."
                 )
-            if (
-                "Name" in body
-                or "HeadersConfig" in body
-                or "ParametersInCacheKeyAndForwardedToOrigin" in body
-            ):
+            if "Name" in body or "HeadersConfig" in body or "ParametersInCacheKeyAndForwardedToOrigin" in body:
                 return dict(body)
         raise ConfigError(
             f"Custom policy {policy_id} is not in boto3 shape: expected {{{inner!r}: {{...}}}}, "
@@ -151,9 +140,7 @@ def resolve_cache_policy(policy_id: str, policies: dict[str, Any] | None = None)
     return _resolve("cache", policy_id, policies)
 
 
-def resolve_origin_request_policy(
-    policy_id: str, policies: dict[str, Any] | None = None
-) -> dict[str, Any] | None:
+def resolve_origin_request_policy(policy_id: str, policies: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The ``OriginRequestPolicyConfig`` for ``policy_id`` (custom first, then managed), or None."""
     return _resolve("origin_request", policy_id, policies)
 

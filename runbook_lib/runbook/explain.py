@@ -14,13 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from runbook_lib.aws import presets, provision
+from runbook_lib.aws import presets
 from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.cloudfront.behaviors import Selector
+from runbook_lib.cloudfront.configs import API_AUTH_AND_QUERY, api_behavior, site_and_api_config, to_cache_policy_config
 from runbook_lib.cloudfront.model import SimulationResult, compiled_behaviors, simulate
 from runbook_lib.cloudfront.policies import policy_name
 from runbook_lib.runbook import request_line
-from runbook_lib.runbook.policy_code import API_AUTH_AND_QUERY, to_cache_policy_config
 from runbook_lib.runbook.redact import is_sensitive, mask
 
 __all__ = [
@@ -76,14 +76,14 @@ def example_config(preset: str = "recommended", *, api_id: str = API_ID, stage: 
                    region: str = REGION) -> dict[str, Any]:
     """A two-origin DistributionConfig: default → S3, ``/api/*`` → stage ``stage`` of REST API ``api_id``.
 
-    The ``/api/*`` behavior is :func:`provision.api_behavior` for ``preset`` and the API origin is
+    The ``/api/*`` behavior is :func:`configs.api_behavior` with ``preset``'s policies and the API origin is
     :func:`target.aws_api_origin` (OriginPath ``/<stage>``): the same pieces the build notebook deploys.
     Raises :class:`ParameterError` listing the presets when ``preset`` is unknown.
     """
     chosen = presets.get(preset)
-    return provision.site_and_api_config(
+    return site_and_api_config(
         bucket_domain=f"example-site.s3.{region}.amazonaws.com", api_origin=aws_api_origin(api_id, stage, region),
-        api_behavior=provision.api_behavior(chosen, CUSTOM_POLICY_ID),
+        api_behavior=api_behavior(chosen.behavior_fields(CUSTOM_POLICY_ID)),
         caller_reference="explainer", comment=f"explainer: /api/* uses preset {preset}",
     )
 
@@ -330,7 +330,7 @@ def path_fix_table(viewer_path: str = "/api/items") -> pd.DataFrame:
 def auth_in_orp_example() -> tuple[dict[str, Any], dict[str, Any]]:
     """``/api/*`` with CachingDisabled + a custom origin request policy naming Authorization only.
 
-    The contested setup (doubtful point 1 in the reference): the newest AWS text allows it, older
+    The contested setup (docs/aws-behaviour.md, doubtful point 1): the newest AWS text allows it, older
     AWS text says CloudFront rejects it with 400. Returns ``(config, policies)`` for :func:`show`.
     """
     config = example_config("recommended")

@@ -16,6 +16,7 @@ from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import request_line
+from runbook_lib.runbook.requirements import parse as parse_requirements
 
 __all__ = ["SPECS", "Param", "validate"]
 
@@ -43,6 +44,16 @@ def _string(v: Any) -> str | None:
     return None if isinstance(v, str) else "Pass a string."
 
 
+def _requirements(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "Pass a string: comma-separated requirement ids, or a .json/.yaml file listing them."
+    try:
+        parse_requirements(v)
+    except ParameterError as err:
+        return str(err)
+    return None
+
+
 _COMMON = {
     "target": Param("where to run: 'local' (embedded MiniStack) or 'aws' (your account)", _choice(TARGETS)),
     "stack_name": Param("names and tags everything the runbook creates", _stack_name),
@@ -58,7 +69,11 @@ SPECS: dict[str, dict[str, Param]] = {
         "request": Param("a request to follow through CloudFront: METHOD /path?query", request_line.check),
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
-    "02_verify_forwarding": dict(_COMMON),
+    "02_verify_forwarding": {
+        **_COMMON,
+        "requirements": Param("what the API needs: comma-separated ids or a .json/.yaml file (empty: the six "
+                              "defaults)", _requirements),
+    },
     "03_pitfalls_lab": {
         **_COMMON,
         "domain_name": Param("target aws only: a domain you control, for the base path mapping fix", _string),

@@ -19,10 +19,11 @@ import pandas as pd
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from runbook_lib.aws import path_stack, presets, provision
+from runbook_lib.aws import path_stack, provision
 from runbook_lib.aws.target import Target
 from runbook_lib.aws.teardown import remove
 from runbook_lib.cloudfront.model import simulate
+from runbook_lib.cloudfront.policies import CACHING_DISABLED
 from runbook_lib.runbook import path_fixes, policy_code, probes, redact, reports
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
 from runbook_lib.runbook.progress import bar
@@ -232,7 +233,7 @@ def authorization_in_orp(lab: Lab) -> Outcome:
                        "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
     else:
         assert policy_id
-        lab.set_policies(presets.CACHING_DISABLED, policy_id)
+        lab.set_policies(CACHING_DISABLED, policy_id)
         obs = lab.probe(AUTH_PROBE)
         out.before = [evidence("CachingDisabled + ORP naming Authorization (accepted)", obs)]
         model = simulate(_behavior_config(lab), AUTH_PROBE.request(lab.stack.domain_name or ""),  # type: ignore[union-attr]

@@ -25,11 +25,19 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
 import yaml
 
+# The policy's shape and its boto3 config live in the pure model (the AWS side deploys them too).
+from runbook_lib.cloudfront.configs import (
+    API_AUTH_AND_QUERY,
+    CachePolicySpec,
+    NameBehavior,
+    behavior_parts,
+    header_parts,
+    to_cache_policy_config,
+)
 from runbook_lib.errors import CachePolicyError, ConfigError
 
 __all__ = [
@@ -46,13 +54,6 @@ __all__ = [
     "validate",
 ]
 
-#: Which cookies or query strings go in the cache key: ``"none"``, ``"all"``,
-#: ``("whitelist", names)`` (only these) or ``("allExcept", names)`` (all but these).
-#: The strings are CloudFront's own API values.
-NameBehavior: TypeAlias = (
-    Literal["none", "all"] | tuple[Literal["whitelist", "allExcept"], tuple[str, ...]]
-)
-
 _DOC_GUIDE = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
 _DOC_CACHE_KEY = _DOC_GUIDE + "controlling-the-cache-key.html"
 _DOC_EXPIRATION = _DOC_GUIDE + "Expiration.html"
@@ -66,97 +67,6 @@ _NAME_RE = re.compile(r"^[\w-]+$")
 _NAME_MAX = 128
 #: "The comment cannot be longer than 128 characters" (AWS::CloudFront::CachePolicy schema).
 _COMMENT_MAX = 128
-
-
-@dataclass(frozen=True)
-class CachePolicySpec:
-    """A custom CloudFront cache policy, in one place.
-
-    ``headers`` is the header allow-list (empty means ``HeaderBehavior: none``; cache policies have
-    no "all headers" option). ``query_strings`` and ``cookies`` take a :data:`NameBehavior`.
-    ``gzip`` / ``brotli`` are ``EnableAcceptEncodingGzip`` / ``EnableAcceptEncodingBrotli``.
-    Construction checks the shape only; :func:`validate` checks CloudFront's rules.
-    """
-
-    name: str
-    comment: str = ""
-    min_ttl: int = 0
-    default_ttl: int = 0
-    max_ttl: int = 1
-    headers: tuple[str, ...] = ()
-    query_strings: NameBehavior = "none"
-    cookies: NameBehavior = "none"
-    gzip: bool = False
-    brotli: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ConfigError(f"CachePolicySpec name must be a non-empty string, got {self.name!r}.")
-        if not isinstance(self.comment, str):
-            raise ConfigError(f"CachePolicySpec comment must be a string, got {self.comment!r}.")
-        for field in ("min_ttl", "default_ttl", "max_ttl"):
-            value = getattr(self, field)
-            # bool is an int subclass; True as a TTL is always a mistake.
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(
-                    f"CachePolicySpec {field} must be a whole number of seconds >= 0, got {value!r}."
-                )
-        for field in ("gzip", "brotli"):
-            if not isinstance(getattr(self, field), bool):
-                raise ConfigError(
-                    f"CachePolicySpec {field} must be True or False, got {getattr(self, field)!r}."
-                )
-        if isinstance(self.headers, str):
-            raise ConfigError(
-                f"CachePolicySpec headers must be a tuple of header names, got the string {self.headers!r}; "
-                f"write headers=({self.headers!r},)."
-            )
-        headers = tuple(self.headers)
-        _check_names("headers", headers)
-        object.__setattr__(self, "headers", headers)
-        object.__setattr__(self, "query_strings", _normalise_behavior("query_strings", self.query_strings))
-        object.__setattr__(self, "cookies", _normalise_behavior("cookies", self.cookies))
-
-
-def _check_names(field: str, names: tuple[Any, ...]) -> None:
-    for item in names:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(
-                f"CachePolicySpec {field} must hold non-empty strings, got {item!r} in "
-                f"{names!r}."
-            )
-
-
-def _normalise_behavior(field: str, value: Any) -> NameBehavior:
-    if value in ("none", "all"):
-        return value  # type: ignore[no-any-return]
-    if isinstance(value, (tuple, list)) and len(value) == 2 and value[0] in ("whitelist", "allExcept"):
-        kind, names = value
-        if isinstance(names, str):
-            names = (names,)
-        names = tuple(names)
-        if not names:
-            raise ConfigError(
-                f"CachePolicySpec {field}=({kind!r}, ()) lists no names; CloudFront needs at least one. "
-                f"Use {'none' if kind == 'whitelist' else 'all'!r} instead."
-            )
-        _check_names(field, names)
-        return (kind, names)
-    raise ConfigError(
-        f"CachePolicySpec {field} must be 'none', 'all', ('whitelist', names) or ('allExcept', names); "
-        f"got {value!r}."
-    )
-
-
-def _behavior(value: NameBehavior) -> tuple[str, tuple[str, ...]]:
-    """(CloudFront behavior name, names) for a normalised NameBehavior."""
-    if isinstance(value, tuple):
-        return value[0], value[1]
-    return value, ()
-
-
-def _header_behavior(spec: CachePolicySpec) -> tuple[str, tuple[str, ...]]:
-    return ("whitelist", spec.headers) if spec.headers else ("none", ())
 
 
 def _all_ttls_zero(spec: CachePolicySpec) -> bool:
@@ -185,9 +95,9 @@ def validate(spec: CachePolicySpec) -> list[str]:
             f"({_DOC_EXPIRATION}). Raise MaxTTL or lower MinTTL/DefaultTTL."
         )
 
-    headers_kind, headers = _header_behavior(spec)
-    cookies_kind, _ = _behavior(spec.cookies)
-    query_kind, _ = _behavior(spec.query_strings)
+    headers_kind, headers = header_parts(spec)
+    cookies_kind, _ = behavior_parts(spec.cookies)
+    query_kind, _ = behavior_parts(spec.query_strings)
     if _all_ttls_zero(spec):
         in_key = []
         if headers_kind != "none":
@@ -229,8 +139,8 @@ def validate(spec: CachePolicySpec) -> list[str]:
 
     for label, names in (
         ("headers", spec.headers),
-        ("cookies", _behavior(spec.cookies)[1]),
-        ("query strings", _behavior(spec.query_strings)[1]),
+        ("cookies", behavior_parts(spec.cookies)[1]),
+        ("query strings", behavior_parts(spec.query_strings)[1]),
     ):
         if len(names) > _NAMES_PER_LIST_QUOTA:
             problems.append(
@@ -263,44 +173,6 @@ def check(spec: CachePolicySpec) -> CachePolicySpec:
 
 
 # -------------------------------------------------------------------------------------------- boto3
-
-
-def _quantity_items(names: tuple[str, ...]) -> dict[str, Any]:
-    return {"Quantity": len(names), "Items": list(names)}
-
-
-def to_cache_policy_config(spec: CachePolicySpec) -> dict[str, Any]:
-    """The ``CachePolicyConfig`` for ``boto3.client("cloudfront").create_cache_policy``.
-
-    Lists are ``{"Quantity": n, "Items": [...]}`` as the CloudFront API wants; a ``none``/``all``
-    behaviour carries no list, as in AWS's own managed policies.
-    """
-    headers_kind, headers = _header_behavior(spec)
-    headers_config: dict[str, Any] = {"HeaderBehavior": headers_kind}
-    if headers:
-        headers_config["Headers"] = _quantity_items(headers)
-    cookies_kind, cookies = _behavior(spec.cookies)
-    cookies_config: dict[str, Any] = {"CookieBehavior": cookies_kind}
-    if cookies:
-        cookies_config["Cookies"] = _quantity_items(cookies)
-    query_kind, queries = _behavior(spec.query_strings)
-    query_config: dict[str, Any] = {"QueryStringBehavior": query_kind}
-    if queries:
-        query_config["QueryStrings"] = _quantity_items(queries)
-    return {
-        "Name": spec.name,
-        "Comment": spec.comment,
-        "MinTTL": spec.min_ttl,
-        "DefaultTTL": spec.default_ttl,
-        "MaxTTL": spec.max_ttl,
-        "ParametersInCacheKeyAndForwardedToOrigin": {
-            "EnableAcceptEncodingGzip": spec.gzip,
-            "EnableAcceptEncodingBrotli": spec.brotli,
-            "HeadersConfig": headers_config,
-            "CookiesConfig": cookies_config,
-            "QueryStringsConfig": query_config,
-        },
-    }
 
 
 def _warning_lines(spec: CachePolicySpec, prefix: str) -> list[str]:
@@ -421,7 +293,7 @@ def _ts(value: str) -> str:
 
 
 def _ts_behavior(cls: str, value: NameBehavior) -> str:
-    kind, names = _behavior(value)
+    kind, names = behavior_parts(value)
     # aws-cdk-lib maps allowList -> "whitelist" and denyList -> "allExcept".
     method = {"none": "none", "all": "all", "whitelist": "allowList", "allExcept": "denyList"}[kind]
     return f"cloudfront.{cls}.{method}({', '.join(_ts(n) for n in names)})"
@@ -482,19 +354,6 @@ def as_markdown(spec: CachePolicySpec) -> str:
         f"**AWS CDK (TypeScript)**\n\n```typescript\n{to_cdk_typescript(spec)}\n```\n"
     )
 
-
-API_AUTH_AND_QUERY = CachePolicySpec(
-    name="api-auth-and-query",
-    comment="Forward Authorization and all query strings to the API; cache at most 1 s",
-    min_ttl=0,
-    default_ttl=0,
-    max_ttl=1,
-    headers=("Authorization",),
-    query_strings="all",
-    cookies="none",
-    gzip=False,
-    brotli=False,
-)
 
 #: The same policy with MaxTTL 0, the version people write first: CloudFront rejects it.
 ZERO_TTL_AUTH_IN_KEY = CachePolicySpec(

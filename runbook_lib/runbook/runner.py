@@ -23,9 +23,13 @@ import pandas as pd
 import papermill as pm
 
 from runbook_lib.aws.local import LocalAWS
+from runbook_lib.aws.names import DEFAULT_STACK
+from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import params, reports, results, run_index
+from runbook_lib.runbook import params, reports, requirements, results, run_index
+
+__all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "run"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
@@ -68,13 +72,20 @@ def _check_declared(name: str, given: dict[str, Any]) -> None:
 def run(
     target: str = "local",
     out_root: Path | str = "outputs",
-    stack_name: str = "cf-apigw-runbook",
+    stack_name: str = DEFAULT_STACK,
     region: str = "",
     profile: str = "",
     notebooks: tuple[str, ...] = NOTEBOOKS,
+    preset: str = "recommended",
+    requirement_ids: str = "",
 ) -> RunResult:
+    """Every notebook in order; the main stack is built with ``preset`` and verified against ``requirement_ids``
+    (comma-separated ids or a .json/.yaml file; empty: the six defaults)."""
     if target not in TARGETS:
         raise ParameterError(f"target={target!r} is not known. Valid choices: {', '.join(TARGETS)}.")
+    if preset not in PRESETS:
+        raise ParameterError(f"preset={preset!r} is not known. Valid choices: {', '.join(PRESETS)}.")
+    requirements.parse(requirement_ids)  # refuse a bad list before any notebook runs
     out_root = Path(out_root)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out_root / stamp
@@ -83,17 +94,11 @@ def run(
     entries: list[dict[str, Any]] = []
     with _local_aws(target, run_dir) as endpoint:
         base = {"target": target, "stack_name": stack_name, "region": region, "profile": profile,
-                "endpoint_url": endpoint, "results_dir": str(run_dir.resolve())}
+                "endpoint_url": endpoint, "results_dir": str(run_dir.resolve()), "preset": preset,
+                "requirements": requirement_ids}
         for name in notebooks:
             entries.append(_execute(name, base, run_dir))
-    probes = _probe_counts(run_dir / "probes.csv")
-    lab = _pitfalls(run_dir / "pitfalls.json") if "03_pitfalls_lab" in notebooks else None
-    ok = (all(e["status"] == "ok" for e in entries)
-          and ("02_verify_forwarding" not in notebooks or (probes["total"] > 0 and probes["failed"] == 0))
-          and (lab is None or _pitfalls_ok(lab)))
-    result.summary = {"target": target, "ok": ok, "run": stamp, "notebooks": entries, "probes": probes}
-    if lab is not None:
-        result.summary["pitfalls"] = lab
+    result.summary = _summary(target, stamp, preset, entries, run_dir, notebooks)
     (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
     run_index.render_index(result.summary, run_dir)
     _point_latest(out_root, run_dir)
@@ -127,9 +132,38 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     return entry
 
 
+def _summary(target: str, stamp: str, preset: str, entries: list[dict[str, Any]], run_dir: Path,
+             notebooks: tuple[str, ...]) -> dict[str, Any]:
+    """``summary.json``: ok only when every notebook ran, every check held, every requirement is met and
+    every pitfall and path fix was verified."""
+    probes = _probe_counts(run_dir / "probes.csv")
+    verified = "02_verify_forwarding" in notebooks
+    needs = _requirements(run_dir / "verify.json") if verified else None
+    lab = _pitfalls(run_dir / "pitfalls.json") if "03_pitfalls_lab" in notebooks else None
+    ok = (all(e["status"] == "ok" for e in entries)
+          and (not verified or (probes["total"] > 0 and probes["failed"] == 0))
+          and (needs is None or (bool(needs) and all(r["met"] is True for r in needs)))
+          and (lab is None or _pitfalls_ok(lab)))
+    summary: dict[str, Any] = {"target": target, "ok": ok, "run": stamp, "preset": preset, "notebooks": entries,
+                               "probes": probes}
+    if needs is not None:
+        summary["requirements"] = needs
+    if lab is not None:
+        summary["pitfalls"] = lab
+    return summary
+
+
+def _requirements(path: Path) -> list[dict[str, Any]]:
+    """The main stack's requirement verdicts, as ``verify.save`` wrote them ([] when verify did not finish)."""
+    if not path.exists():
+        return []
+    keep = ("id", "met", "evidence", "fix")
+    return [{k: r[k] for k in keep} for r in json.loads(path.read_text()).get("requirements", [])]
+
+
 def _probe_counts(csv: Path) -> dict[str, int]:
     if not csv.exists():
-        return {"total": 0, "passed": 0, "failed": 0, "deviations": 0}
+        return {"total": 0, "passed": 0, "failed": 0, "deviations": 0, "not_observed": 0}
     return results.summary(pd.read_csv(csv))
 
 
@@ -159,8 +193,17 @@ def _point_latest(out_root: Path, run_dir: Path) -> None:
 def print_summary(result: RunResult) -> None:
     s = result.summary
     p = s["probes"]
-    _log(f"\n{'PASS' if result.ok else 'FAIL'}: target={s['target']}, {p['total']} checks: {p['passed']} passed, "
-         f"{p['failed']} failed, {p['deviations']} known emulator deviations")
+    _log(f"\n{'PASS' if result.ok else 'FAIL'}: target={s['target']}, preset={s.get('preset')}, {p['total']} checks: "
+         f"{p['passed']} passed, {p['failed']} failed, {p['deviations']} known emulator deviations, "
+         f"{p.get('not_observed', 0)} not observed")
+    needs = s.get("requirements")
+    if needs is not None:
+        unmet = [r for r in needs if r["met"] is not True]
+        _log(f"  requirements: {len(needs) - len(unmet)} of {len(needs)} met"
+             + ("" if needs else " (none decided: verify did not finish)"))
+        for r in unmet:
+            word = "UNMET" if r["met"] is False else "UNKNOWN"
+            _log(f"  requirement {r['id']}: {word}: {r['evidence'][:300]} Fix: {r['fix']}")
     for nb in s["notebooks"]:
         _log(f"  {nb['name']}: {nb['status']}" + (f" ({nb['error']})" if nb.get("error") else ""))
     for pit in s.get("pitfalls", []):

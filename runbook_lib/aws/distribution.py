@@ -1,0 +1,147 @@
+"""The distribution: its custom cache policy, its DistributionConfig, creating or updating it, waiting for it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from runbook_lib.aws import presets
+from runbook_lib.aws.calls import aws_call, aws_errors
+from runbook_lib.aws.stack import TAG_KEY, Stack
+from runbook_lib.aws.target import Target
+from runbook_lib.cloudfront import configs
+from runbook_lib.errors import ProvisioningError
+from runbook_lib.runbook import progress as progress_bar
+
+__all__ = [
+    "api_behavior",
+    "contains",
+    "differs",
+    "distribution_config",
+    "ensure_cache_policy",
+    "ensure_distribution",
+    "find_cache_policy",
+    "find_distribution",
+    "wait_deployed",
+]
+
+
+def find_cache_policy(target: Target, name: str) -> str | None:
+    cf = target.client("cloudfront")
+    items = aws_call("cloudfront.ListCachePolicies", cf.list_cache_policies, Type="custom")[
+        "CachePolicyList"].get("Items", []) or []
+    for item in items:
+        if item["CachePolicy"]["CachePolicyConfig"]["Name"] == name:
+            return str(item["CachePolicy"]["Id"])
+    return None
+
+
+def ensure_cache_policy(target: Target, name: str) -> str:
+    """The custom cache policy of preset ``custom-auth-in-key``, named ``name`` (found or created)."""
+    existing = find_cache_policy(target, name)
+    if existing:
+        return existing
+    config = {**configs.to_cache_policy_config(configs.API_AUTH_AND_QUERY), "Name": name}
+    cf = target.client("cloudfront")
+    return str(aws_call("cloudfront.CreateCachePolicy", cf.create_cache_policy,
+                        CachePolicyConfig=config)["CachePolicy"]["Id"])
+
+
+def api_behavior(preset: presets.Preset, custom_cache_policy_id: str | None = None) -> dict[str, Any]:
+    """The ``/api/*`` cache behavior with ``preset``'s policies (:func:`configs.api_behavior`)."""
+    return configs.api_behavior(preset.behavior_fields(custom_cache_policy_id))
+
+
+def distribution_config(target: Target, stack: Stack, preset: presets.Preset, caller_reference: str,
+                        comment: str) -> dict[str, Any]:
+    """The whole DistributionConfig of a stack: S3 with OAC by default, ``/api/*`` → the API stage."""
+    assert stack.api_id and stack.bucket and stack.oac_id
+    return configs.site_and_api_config(
+        bucket_domain=f"{stack.bucket}.s3.{target.region}.amazonaws.com", oac_id=stack.oac_id,
+        api_origin=target.api_origin(stack.api_id, stack.stage),
+        api_behavior=api_behavior(preset, stack.cache_policy_id),
+        caller_reference=caller_reference, comment=comment,
+    )
+
+
+def find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None:
+    """The summary of the distribution tagged ``runbook:stack=<stack_name>`` (with that comment), or None."""
+    cf = target.client("cloudfront")
+    comment = f"{TAG_KEY}={stack_name}"
+    for page in cf.get_paginator("list_distributions").paginate():
+        for item in page["DistributionList"].get("Items", []) or []:
+            if item.get("Comment") != comment:
+                continue
+            tags = cf.list_tags_for_resource(Resource=item["ARN"])["Tags"].get("Items", [])
+            if {"Key": TAG_KEY, "Value": stack_name} in tags:
+                return dict(item)
+    return None
+
+
+@aws_errors
+def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True) -> None:
+    """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar."""
+    cf = target.client("cloudfront")
+    start = time.monotonic()
+    status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
+    if status == "Deployed":  # always so locally; no bar for nothing
+        return
+    with progress_bar.bar(total=None, desc=f"{distribution_id}: waiting for Deployed", unit="check",
+                          disable=not progress, leave=False) as bar:
+        while status != "Deployed":
+            bar.set_postfix_str(f"{status}, {time.monotonic() - start:.0f} s")
+            if time.monotonic() - start > timeout:
+                raise ProvisioningError(
+                    f"Distribution {distribution_id} is still {status} after {timeout:.0f} s. "
+                    "Re-run the notebook later: it finds the distribution and waits again."
+                )
+            bar.update(1)
+            time.sleep(15)
+            status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
+
+
+def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, comment: str,
+                        progress: bool) -> dict[str, Any]:
+    """Create the stack's distribution, or update it in place when its config differs; wait until deployed."""
+    cf = target.client("cloudfront")
+    existing = find_distribution(target, stack.name)
+    if existing is None:
+        config = distribution_config(target, stack, preset, f"{stack.name}-{time.time_ns()}", comment)
+        dist = aws_call("cloudfront.CreateDistributionWithTags", cf.create_distribution_with_tags,
+                        DistributionConfigWithTags={"DistributionConfig": config,
+                                                    "Tags": {"Items": [{"Key": TAG_KEY, "Value": stack.name}]}})
+        result = dict(dist["Distribution"])
+    else:
+        current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=existing["Id"])
+        old = current["DistributionConfig"]
+        new = distribution_config(target, stack, preset, old["CallerReference"], old.get("Comment", ""))
+        result = existing
+        if differs(old, new):
+            # IfMatch: the ETag of the config we read, so a concurrent change is refused, not overwritten.
+            updated = aws_call("cloudfront.UpdateDistribution", cf.update_distribution,
+                               Id=existing["Id"], IfMatch=current["ETag"], DistributionConfig={**old, **new})
+            result = dict(updated["Distribution"])
+    wait_deployed(target, result["Id"], progress=progress)
+    return result
+
+
+def differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    # AWS fills in defaults (empty lists, FieldLevelEncryptionId...), so compare only what we set.
+    keys = ("Origins", "DefaultCacheBehavior", "CacheBehaviors", "DefaultRootObject", "Enabled")
+    return any(not contains(old.get(k), new.get(k)) for k in keys)
+
+
+def contains(have: Any, want: Any) -> bool:
+    """True when every field in ``want`` has the same value in ``have``."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(contains(have.get(k), v) for k, v in want.items())
+    if isinstance(want, list):
+        if not isinstance(have, list) or len(have) != len(want):
+            return False
+        if all(isinstance(w, str) for w in want):
+            # Lists of names (methods, headers, cookies...) are sets to CloudFront, and it returns them in
+            # its own order (["HEAD", "GET"] for ["GET", "HEAD"]; terraform-provider-aws PR 7732), so an
+            # ordered compare would update an unchanged distribution on every run.
+            return all(isinstance(h, str) for h in have) and sorted(have) == sorted(want)
+        return all(contains(h, w) for h, w in zip(have, want, strict=True))
+    return bool(have == want)

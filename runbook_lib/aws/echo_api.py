@@ -1,0 +1,142 @@
+"""The echo API: an IAM role, the echo Lambda function, and a REST API whose routes proxy to it."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from runbook_lib.aws import echo_lambda
+from runbook_lib.aws.calls import aws_call, aws_code, aws_failure, get_or_none
+from runbook_lib.aws.stack import TAG_KEY, Stack
+from runbook_lib.aws.target import Target
+
+__all__ = ["API_ROUTES", "echo_zip", "ensure_api", "ensure_function", "ensure_role", "find_api"]
+
+_LAMBDA_RUNTIME = "python3.12"
+_LAMBDA_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+#: The echo API's routes: /api and /api/{proxy+}, because CloudFront forwards the full viewer path
+#: (/api/items reaches the stage as /api/items). path_fixes builds the root-routes variant (pitfall).
+API_ROUTES: tuple[str, ...] = ("/api", "/api/{proxy+}")
+
+
+def ensure_role(target: Target, stack: Stack, name: str) -> str:
+    iam = target.client("iam")
+    found = get_or_none(f"iam.GetRole {name}", iam.get_role, RoleName=name)
+    if found is not None:
+        return str(found["Role"]["Arn"])
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}],
+    }
+    role = aws_call("iam.CreateRole", iam.create_role, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                    Description="Execution role of the CloudFront/API Gateway runbook's echo function",
+                    Tags=[{"Key": TAG_KEY, "Value": stack.name}])
+    aws_call("iam.AttachRolePolicy", iam.attach_role_policy, RoleName=name, PolicyArn=_LAMBDA_BASIC_EXECUTION)
+    return str(role["Role"]["Arn"])
+
+
+def echo_zip() -> bytes:
+    """The deployment package: ``echo_lambda.py`` alone."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("echo_lambda.py", Path(echo_lambda.__file__).read_text())
+    return buf.getvalue()
+
+
+def ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> str:
+    lam = target.client("lambda")
+    found = get_or_none(f"lambda.GetFunction {name}", lam.get_function, FunctionName=name)
+    if found is not None:
+        return str(found["Configuration"]["FunctionArn"])
+    # A new IAM role takes a few seconds to become assumable by Lambda: retry that one error.
+    for attempt in range(12):
+        try:
+            fn = lam.create_function(
+                FunctionName=name, Runtime=_LAMBDA_RUNTIME, Role=role_arn, Handler="echo_lambda.handler",
+                Code={"ZipFile": echo_zip()}, Timeout=10, MemorySize=128,
+                Description="Echoes what API Gateway received (CloudFront/API Gateway runbook)",
+                Tags={TAG_KEY: stack.name},
+            )
+            break
+        except ClientError as err:
+            if aws_code(err) == "InvalidParameterValueException" and "assume" in str(err) and attempt < 11:
+                time.sleep(5)
+                continue
+            raise aws_failure("lambda.CreateFunction", err) from err
+    if fn.get("State") != "Active":  # Pending for a moment (seconds on AWS)
+        waiter = lam.get_waiter("function_active_v2")
+        delay = 0.2 if target.is_local else 2
+        waiter.wait(FunctionName=name, WaiterConfig={"Delay": delay, "MaxAttempts": int(120 / delay)})
+    return str(fn["FunctionArn"])
+
+
+def find_api(target: Target, stack_name: str) -> str | None:
+    apig = target.client("apigateway")
+    for page in apig.get_paginator("get_rest_apis").paginate():
+        for api in page.get("items", []):
+            if api.get("tags", {}).get(TAG_KEY) == stack_name:
+                return str(api["id"])
+    return None
+
+
+def _ensure_routes(target: Target, api_id: str, function_arn: str, routes: tuple[str, ...]) -> bool:
+    """Each route (ANY → the function) on API ``api_id``; True when anything was added."""
+    apig = target.client("apigateway")
+    resources = aws_call("apigateway.GetResources", apig.get_resources, restApiId=api_id, limit=500)["items"]
+    by_path = {r["path"]: r for r in resources}
+    uri = (f"arn:aws:apigateway:{target.region}:lambda:path/2015-03-31/functions/"
+           f"{function_arn}/invocations")
+    # Each route is created under its parent path, which comes earlier in ``routes`` (or is the root).
+    changed = False
+    for path in routes:
+        parent_path, part = path.rsplit("/", 1)
+        if path not in by_path:
+            by_path[path] = aws_call("apigateway.CreateResource", apig.create_resource, restApiId=api_id,
+                                     parentId=by_path[parent_path or "/"]["id"], pathPart=part)
+            changed = True
+        rid = by_path[path]["id"]
+        if "ANY" not in (by_path[path].get("resourceMethods") or {}):
+            aws_call("apigateway.PutMethod", apig.put_method, restApiId=api_id, resourceId=rid,
+                     httpMethod="ANY", authorizationType="NONE")
+            aws_call("apigateway.PutIntegration", apig.put_integration, restApiId=api_id, resourceId=rid,
+                     httpMethod="ANY", type="AWS_PROXY", integrationHttpMethod="POST", uri=uri)
+            changed = True
+    return changed
+
+
+def ensure_api(target: Target, stack: Stack, name: str, function_arn: str, account: str,
+               routes: tuple[str, ...] = API_ROUTES) -> str:
+    """The stack's REST API with ``routes``, deployed to ``stack.stage``, allowed to invoke the function."""
+    apig = target.client("apigateway")
+    api_id = find_api(target, stack.name)
+    if api_id is None:
+        api = aws_call("apigateway.CreateRestApi", apig.create_rest_api, name=name,
+                       description="Echo API behind CloudFront (runbook)",
+                       endpointConfiguration={"types": ["REGIONAL"]}, tags={TAG_KEY: stack.name})
+        api_id = str(api["id"])
+    changed = _ensure_routes(target, api_id, function_arn, routes)
+    stages = {s["stageName"] for s in aws_call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]}
+    if changed or stack.stage not in stages:
+        aws_call("apigateway.CreateDeployment", apig.create_deployment, restApiId=api_id, stageName=stack.stage)
+    _allow_invoke(target, stack, function_arn, api_id, account)
+    return api_id
+
+
+def _allow_invoke(target: Target, stack: Stack, function_arn: str, api_id: str, account: str) -> None:
+    lam = target.client("lambda")
+    try:
+        lam.add_permission(
+            FunctionName=function_arn, StatementId=f"{stack.name}-apigateway-invoke",
+            Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{target.region}:{account}:{api_id}/*/*/*",
+        )
+    except ClientError as err:
+        if aws_code(err) != "ResourceConflictException":  # already granted on an earlier run
+            raise aws_failure("lambda.AddPermission", err) from err

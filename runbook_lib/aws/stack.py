@@ -1,0 +1,67 @@
+"""The stack record: what one build made, under which names, and the tag that says it is ours."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.aws import presets
+from runbook_lib.aws.calls import aws_call
+from runbook_lib.aws.target import Target
+
+__all__ = ["STAGE", "TAG_KEY", "Stack", "account_id", "resource_names", "save"]
+
+TAG_KEY = "runbook:stack"
+STAGE = "prod"
+
+
+@dataclass
+class Stack:
+    """What :func:`runbook_lib.aws.provision.build` made (or found), by name and ID."""
+
+    name: str
+    target: str
+    region: str
+    preset: str | None = None
+    role_arn: str | None = None
+    function_name: str | None = None
+    api_id: str | None = None
+    stage: str = STAGE
+    bucket: str | None = None
+    oac_id: str | None = None
+    cache_policy_id: str | None = None
+    distribution_id: str | None = None
+    domain_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One (field, value) row each, for a notebook table."""
+        return [{"field": k, "value": v} for k, v in self.to_dict().items()]
+
+
+def resource_names(stack_name: str, account: str, region: str) -> dict[str, str]:
+    return {
+        "role": f"{stack_name}-echo-role",
+        "function": f"{stack_name}-echo",
+        "api": f"{stack_name}-echo-api",
+        # Bucket names are global on AWS: the account and region make ours unique.
+        "bucket": f"{stack_name}-site-{account}-{region}".lower()[:63],
+        "oac": f"{stack_name}-oac",
+        "cache_policy": f"{stack_name}-{presets.CUSTOM_CACHE_POLICY_SUFFIX}",
+        "comment": f"{TAG_KEY}={stack_name}",
+    }
+
+
+def account_id(target: Target) -> str:
+    return str(aws_call("sts.GetCallerIdentity", target.client("sts").get_caller_identity)["Account"])
+
+
+def save(stack: Stack, folder: str | Path) -> Path:
+    path = Path(folder) / "stack.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack.to_dict(), indent=2))
+    return path
