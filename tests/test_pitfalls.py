@@ -99,7 +99,7 @@ def test_on_aws_the_400_is_the_symptom(run: Any, operation: str) -> None:
 def test_the_broken_policy_is_valid_for_the_model_but_refused_by_the_runbook_check() -> None:
     config = policy_code.to_cache_policy_config(policy_code.ZERO_TTL_AUTH_IN_KEY)
     assert pitfalls.validate_request("cloudfront", "CreateCachePolicy", {"CachePolicyConfig": config}) == ""
-    assert policy_code.validate(policy_code.ZERO_TTL_AUTH_IN_KEY)
+    assert policy_code.cache_policy_problems(policy_code.ZERO_TTL_AUTH_IN_KEY)
     bad = pitfalls.validate_request("cloudfront", "CreateCachePolicy", {"CachePolicyConfig": {"Name": 1}})
     assert "Invalid type" in bad or "Missing required" in bad
 

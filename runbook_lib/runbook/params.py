@@ -15,8 +15,10 @@ from runbook_lib.aws.names import stack_name_problem
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook.explain import check_request
+from runbook_lib.runbook import request_line
 from runbook_lib.runbook.requirements import parse as parse_requirements
+
+__all__ = ["SPECS", "Param", "validate"]
 
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 
@@ -61,7 +63,7 @@ _COMMON = {
 SPECS: dict[str, dict[str, Param]] = {
     "00_explainer": {
         "preset": Param("the /api/* settings to explain first", _choice(list(PRESETS))),
-        "request": Param("a request to follow through CloudFront: METHOD /path?query", check_request),
+        "request": Param("a request to follow through CloudFront: METHOD /path?query", request_line.check),
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": {

@@ -271,8 +271,8 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
     )
     config = policy_code.to_cache_policy_config(broken)
     config["Name"] = lab.name("zero-ttl-auth")
-    check = {"configuration": "runbook check before any call (policy_code.validate)",
-             "body (not from the echo)": " ".join(policy_code.validate(broken))}
+    check = {"configuration": "runbook check before any call (policy_code.cache_policy_problems)",
+             "body (not from the echo)": " ".join(policy_code.cache_policy_problems(broken))}
     lab.configure("recommended")
     policy_id, err = _create_policy(lab, "CachePolicy", config)
     if err is not None:
@@ -286,7 +286,7 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
                               "status": 201, "answered by": "CloudFront API (local)",
                               "body (not from the echo)": f"accepted as {policy_id}"}]
         out.note = ("zero-ttl-key-accepted: the local target accepts the policy, so AWS's 400 cannot be shown "
-                    "here; the runbook's own check (policy_code.validate) reports it before any call. "
+                    "here; the runbook's own check (policy_code.cache_policy_problems) reports it before any call. "
                     + ("The request is valid against AWS's service model; the refusal is a service-side rule."
                        if not problems else f"The service model rejects the request: {problems}"))
     lab.configure("custom-auth-in-key")  # the MaxTTL 1 policy
