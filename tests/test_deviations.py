@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from runbook_lib.aws import presets
-from runbook_lib.aws.provision import api_behavior, site_and_api_config
+from runbook_lib.aws.provision import api_behavior
 from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.cloudfront.behaviors import Behavior
+from runbook_lib.cloudfront.configs import site_and_api_config
 from runbook_lib.cloudfront.model import compiled_behaviors
 from runbook_lib.runbook import deviations
 from runbook_lib.runbook.deviations import BY_ID, Context

@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from runbook_lib.aws import presets
-from runbook_lib.aws.provision import api_behavior, site_and_api_config
+from runbook_lib.aws.provision import api_behavior
 from runbook_lib.aws.target import aws_api_origin
+from runbook_lib.cloudfront.configs import site_and_api_config
 from runbook_lib.runbook import probes, requirement_checks, requirements, results
 from runbook_lib.runbook.probes import ABSENT, Observation, Probe
 
