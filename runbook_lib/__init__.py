@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runbook_lib.apigateway.routing import api_route
 from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.fixes import Fix
 from runbook_lib.cloudfront.model import SimulationResult, simulate
@@ -16,6 +17,7 @@ __all__ = [
     "ProvisioningError",
     "RunbookError",
     "SimulationResult",
+    "api_route",
     "diagnose",
     "simulate",
 ]

@@ -35,6 +35,10 @@ class VerdictFailed(RunbookError):
     """A verification or lab run ended in FAIL; the message names what failed (and the HTML report shows it)."""
 
 
+class SourceError(ConfigError):
+    """A ``check`` source (a file or ``distribution:<ID>``) is not one of the accepted formats or cannot be read."""
+
+
 class ReportError(RunbookError):
     """An executed notebook could not be rendered to its HTML report."""
 

@@ -1,4 +1,4 @@
-"""path_fixes: the /api/* → API Gateway path pitfall and its four fixes.
+"""path_fixes (catalogue and probes) and aws/path_stack (provisioning): the /api/* path pitfall and its four fixes.
 
 Locally everything runs against the real MiniStack (viewer requests through its CloudFront data plane);
 on target="aws" every request each fix sends is checked against botocore's service model (Stubber,
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from runbook_lib.aws import presets, provision, teardown
+from runbook_lib.aws import names, path_stack, presets, provision, teardown
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import Target, connect
 from runbook_lib.errors import ParameterError, ProvisioningError
@@ -34,18 +34,18 @@ OTHER_STACK = "rb-pathfix-other"  # stands in for the main runbook's stack
 @pytest.fixture(scope="module")
 def built(local_aws: LocalAWS) -> Iterator[Target]:
     target = connect("local", endpoint_url=local_aws.endpoint_url)
-    path_fixes.build_broken(target, LOCAL_STACK, progress=False)
+    path_stack.build_broken(target, LOCAL_STACK, progress=False)
     yield target
-    path_fixes.teardown(target, LOCAL_STACK, progress=False)
+    path_stack.teardown(target, LOCAL_STACK, progress=False)
 
 
 def test_symptom_is_403_missing_authentication_token_through_cloudfront(built: Target) -> None:
     # Re-running build_broken puts the pitfall back whatever fix a previous test left applied.
-    path_fixes.build_broken(built, LOCAL_STACK, progress=False)
+    path_stack.build_broken(built, LOCAL_STACK, progress=False)
     seen = path_fixes.show_symptom(built, LOCAL_STACK)
-    assert seen.via == "cloudfront"
+    assert seen.probe.what == "cloudfront"
     assert (seen.status, seen.served_by) == (403, "api-gateway")
-    assert '{"message":"Missing Authentication Token"}' in seen.body
+    assert '{"message":"Missing Authentication Token"}' in seen.get("response.body")
 
 
 @pytest.mark.parametrize("fix_id, path, resource, stage", [
@@ -54,25 +54,26 @@ def test_symptom_is_403_missing_authentication_token_through_cloudfront(built: T
     ("path-fix-cloudfront-function", "/items", "/items", "prod"),
 ])
 def test_fix_through_cloudfront(built: Target, fix_id: str, path: str, resource: str, stage: str) -> None:
-    path_fixes.apply_fix(built, LOCAL_STACK, fix_id)
+    path_stack.apply_fix(built, LOCAL_STACK, fix_id)
     outcome = path_fixes.probe_fix(built, LOCAL_STACK, fix_id)
     [seen] = outcome.observed
-    assert (seen.via, seen.status, seen.served_by) == ("cloudfront", 200, "api")
-    assert (seen.api_path, seen.api_resource, seen.api_stage) == (path, resource, stage)
+    assert (seen.probe.what, seen.status, seen.served_by) == ("cloudfront", 200, "api")
+    assert (seen.get("api.path"), seen.get("api.resource"), seen.get("api.stage")) == (path, resource, stage)
     assert outcome.verified and outcome.shown_locally and outcome.deviation is None
 
 
 def test_base_path_mapping_shown_on_the_api_gateway_side(built: Target) -> None:
-    path_fixes.apply_fix(built, LOCAL_STACK, "path-fix-base-path-mapping")
+    path_stack.apply_fix(built, LOCAL_STACK, "path-fix-base-path-mapping")
     outcome = path_fixes.probe_fix(built, LOCAL_STACK, "path-fix-base-path-mapping")
     by_host, multi_level, via_cf = outcome.observed
-    domain = path_fixes.custom_domain(LOCAL_STACK)
+    domain = path_stack.custom_domain(LOCAL_STACK)
     for seen in (by_host, multi_level):
-        assert seen.via == f"api-gateway (Host: {domain})"
-        assert (seen.status, seen.served_by, seen.api_path, seen.api_stage) == (200, "api", "/items", "prod")
-    assert "/api/v1/items" in multi_level.request
+        assert seen.probe.what == f"api-gateway (Host: {domain})"
+        assert (seen.status, seen.served_by) == (200, "api")
+        assert (seen.get("api.path"), seen.get("api.stage")) == ("/items", "prod")
+    assert "/api/v1/items" in multi_level.probe.path
     # The CloudFront hop cannot be made locally: said so, never counted as shown.
-    assert via_cf.via == "cloudfront" and via_cf.status == 502 and via_cf.served_by == "cloudfront"
+    assert via_cf.probe.what == "cloudfront" and via_cf.status == 502 and via_cf.served_by == "cloudfront"
     assert outcome.verified and not outcome.shown_locally
     assert outcome.deviation == "custom-domain-origin-unreachable" and outcome.deviation in outcome.note
     config = built.client("cloudfront").get_distribution_config(
@@ -82,11 +83,11 @@ def test_base_path_mapping_shown_on_the_api_gateway_side(built: Target) -> None:
 
 
 def test_apply_fix_undoes_the_previous_one(built: Target) -> None:
-    path_fixes.apply_fix(built, LOCAL_STACK, "path-fix-cloudfront-function")
-    path_fixes.apply_fix(built, LOCAL_STACK, "path-fix-api-resource")
+    path_stack.apply_fix(built, LOCAL_STACK, "path-fix-cloudfront-function")
+    path_stack.apply_fix(built, LOCAL_STACK, "path-fix-api-resource")
     seen = path_fixes.probe_fix(built, LOCAL_STACK, "path-fix-api-resource").observed[0]
     # The function is off again (else the API would see /items), and nothing else lingers.
-    assert (seen.status, seen.api_path) == (200, "/api/items")
+    assert (seen.status, seen.get("api.path")) == (200, "/api/items")
     config = built.client("cloudfront").get_distribution_config(
         Id=provision.find(built, LOCAL_STACK).distribution_id)["DistributionConfig"]  # type: ignore[union-attr]
     behavior = next(b for b in config["CacheBehaviors"]["Items"] if b["PathPattern"] == "/api/*")
@@ -108,7 +109,7 @@ def test_run_all_and_the_table(built: Target) -> None:
 
 def test_unknown_fix_is_refused(built: Target) -> None:
     with pytest.raises(ParameterError, match=r"fix_id='nope' is not known\. Valid choices: path-fix-api"):
-        path_fixes.apply_fix(built, LOCAL_STACK, "nope")
+        path_stack.apply_fix(built, LOCAL_STACK, "nope")
 
 
 def test_teardown_removes_everything_and_leaves_other_stacks(local_aws: LocalAWS) -> None:
@@ -116,11 +117,11 @@ def test_teardown_removes_everything_and_leaves_other_stacks(local_aws: LocalAWS
     stack = "rb-pathfix-gone"
     other = provision.build(target, OTHER_STACK, "recommended", progress=False)
     try:
-        path_fixes.build_broken(target, stack, progress=False)
-        path_fixes.apply_fix(target, stack, "path-fix-base-path-mapping")
-        path_fixes.apply_fix(target, stack, "path-fix-cloudfront-function")  # the domain goes; function stays
-        path_fixes.apply_fix(target, stack, "path-fix-base-path-mapping")    # both exist now
-        removed = path_fixes.teardown(target, stack, progress=False)
+        path_stack.build_broken(target, stack, progress=False)
+        path_stack.apply_fix(target, stack, "path-fix-base-path-mapping")
+        path_stack.apply_fix(target, stack, "path-fix-cloudfront-function")  # the domain goes; function stays
+        path_stack.apply_fix(target, stack, "path-fix-base-path-mapping")    # both exist now
+        removed = path_stack.teardown(target, stack, progress=False)
         assert any(r.startswith("custom domain") for r in removed)
         assert any(r.startswith("CloudFront function") for r in removed)
         assert provision.find(target, stack) is None
@@ -130,7 +131,7 @@ def test_teardown_removes_everything_and_leaves_other_stacks(local_aws: LocalAWS
         assert not [d for d in apig.get_domain_names().get("items", []) if stack in d["domainName"]]
         lam_names = [f["FunctionName"] for f in target.client("lambda").list_functions()["Functions"]]
         assert not [n for n in lam_names if n.startswith(stack)]
-        assert path_fixes.teardown(target, stack, progress=False) == []
+        assert path_stack.teardown(target, stack, progress=False) == []
         # The other stack is untouched.
         still = provision.find(target, OTHER_STACK)
         assert still is not None and (still.api_id, still.distribution_id) == (other.api_id, other.distribution_id)
@@ -270,7 +271,7 @@ def test_aws_api_resource(aws: aws_stubs.StubbedAws) -> None:
     aws.error("lambda", "AddPermission", "ResourceConflictException", "The statement id already exists", 409)
     # CloudFront stays as it is (OriginPath /prod, no function): read, not updated.
     aws.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": config, "ETag": "ETAG1"}, {"Id": DIST_ID})
-    path_fixes.apply_fix(aws.target, STACK, "path-fix-api-resource", domain_name=DOMAIN)
+    path_stack.apply_fix(aws.target, STACK, "path-fix-api-resource", domain_name=DOMAIN)
     aws.assert_done()
 
 
@@ -288,7 +289,7 @@ def test_aws_origin_path(aws: aws_stubs.StubbedAws, after_api_resource: bool) ->
         aws, config, lambda c: {k: api_origin_of(c)[k] for k in want} == want
         and api_origin_of(c)["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only",
         "api origin: execute-api host, empty OriginPath")
-    path_fixes.apply_fix(aws.target, STACK, "path-fix-origin-path", domain_name=DOMAIN)
+    path_stack.apply_fix(aws.target, STACK, "path-fix-origin-path", domain_name=DOMAIN)
     aws.assert_done()
 
 
@@ -316,13 +317,13 @@ def test_aws_base_path_mapping(aws: aws_stubs.StubbedAws) -> None:
         aws, config, lambda c: api_origin_of(c)["DomainName"] == DOMAIN and api_origin_of(c)["OriginPath"] == ""
         and api_origin_of(c)["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only",
         f"api origin: {DOMAIN}, HTTPS, empty OriginPath")
-    path_fixes.apply_fix(aws.target, STACK, "path-fix-base-path-mapping", domain_name=DOMAIN, certificate_arn=CERT)
+    path_stack.apply_fix(aws.target, STACK, "path-fix-base-path-mapping", domain_name=DOMAIN, certificate_arn=CERT)
     aws.assert_done()
 
 
 def test_aws_base_path_mapping_needs_a_domain_and_certificate(aws: aws_stubs.StubbedAws) -> None:
     with pytest.raises(ParameterError, match=r"needs domain_name=.*certificate_arn=.*aws acm request-certificate"):
-        path_fixes.apply_fix(aws.target, STACK, "path-fix-base-path-mapping")
+        path_stack.apply_fix(aws.target, STACK, "path-fix-base-path-mapping")
     aws.assert_done()  # nothing was sent
 
 
@@ -333,7 +334,7 @@ def test_aws_certificate_refused_says_what_to_do(aws: aws_stubs.StubbedAws) -> N
     aws.error("apigateway", "GetDomainName", "NotFoundException", "Invalid domain name identifier specified", 404)
     aws.error("apigateway", "CreateDomainName", "BadRequestException", "Invalid certificate ARN", 400)
     with pytest.raises(ProvisioningError, match=r"BadRequestException: Invalid certificate ARN.*issued ACM") as err:
-        path_fixes.apply_fix(aws.target, STACK, "path-fix-base-path-mapping", domain_name=DOMAIN,
+        path_stack.apply_fix(aws.target, STACK, "path-fix-base-path-mapping", domain_name=DOMAIN,
                              certificate_arn=CERT)
     assert err.value.code == "BadRequestException"
     aws.assert_done()
@@ -348,7 +349,7 @@ def test_aws_cloudfront_function(aws: aws_stubs.StubbedAws) -> None:
     aws.ok("cloudfront", "CreateFunction", {"FunctionSummary": function_summary(), "ETag": "FETAG1",
                                             "Location": f"https://cloudfront.amazonaws.com/function/{CF_FUNCTION}"},
            {"Name": CF_FUNCTION, "FunctionConfig": {"Comment": ANY, "Runtime": "cloudfront-js-2.0"},
-            "FunctionCode": path_fixes.function_code().encode()})
+            "FunctionCode": path_stack.function_code().encode()})
     aws.ok("cloudfront", "DescribeFunction", {"FunctionSummary": function_summary(), "ETag": "FETAG1"},
            {"Name": CF_FUNCTION, "Stage": "DEVELOPMENT"})
     aws.ok("cloudfront", "PublishFunction", {"FunctionSummary": function_summary("LIVE")},
@@ -359,12 +360,12 @@ def test_aws_cloudfront_function(aws: aws_stubs.StubbedAws) -> None:
             "Quantity": 1, "Items": [{"FunctionARN": CF_FUNCTION_ARN, "EventType": "viewer-request"}]}
         and {k: api_origin_of(c)[k] for k in want_origin} == want_origin,
         "viewer-request function on /api/*, origin unchanged")
-    path_fixes.apply_fix(aws.target, STACK, "path-fix-cloudfront-function", domain_name=DOMAIN)
+    path_stack.apply_fix(aws.target, STACK, "path-fix-cloudfront-function", domain_name=DOMAIN)
     aws.assert_done()
 
 
 def test_function_code_strips_only_the_prefix() -> None:
-    code = path_fixes.function_code()
+    code = path_stack.function_code()
     assert "request.uri.substring(4) || '/'" in code and "startsWith('/api/')" in code
     assert "cloudfront-js-2.0" in path_fixes.FIXES["path-fix-cloudfront-function"].what_changes
 
@@ -372,8 +373,8 @@ def test_function_code_strips_only_the_prefix() -> None:
 def test_on_aws_without_a_domain_the_base_path_fix_is_reported_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
     # The other three still run; the base path mapping one needs a domain and certificate only a user has.
     applied: list[str] = []
-    monkeypatch.setattr(path_fixes, "build_broken", lambda *a, **k: None)
-    monkeypatch.setattr(path_fixes, "apply_fix", lambda t, s, fix_id, **k: applied.append(fix_id))
+    monkeypatch.setattr(path_stack, "build_broken", lambda *a, **k: None)
+    monkeypatch.setattr(path_stack, "apply_fix", lambda t, s, fix_id, **k: applied.append(fix_id))
     monkeypatch.setattr(path_fixes, "probe_fix", lambda t, s, fix_id, **k: path_fixes.FixOutcome(
         fix_id, "", "", "", "", "aws", shown_locally=False, verified=True))
     aws = Target("aws", "eu-west-1", None)
@@ -381,3 +382,14 @@ def test_on_aws_without_a_domain_the_base_path_fix_is_reported_not_run(monkeypat
     assert applied == [f for f in path_fixes.FIX_IDS if f != "path-fix-base-path-mapping"]
     skipped = next(o for o in outcomes if o.id == "path-fix-base-path-mapping")
     assert skipped.verified is False and skipped.note.startswith("not run: pass domain_name and certificate_arn")
+
+
+def test_catalogue_covers_every_fix_the_stack_applies() -> None:
+    assert tuple(path_fixes.FIXES) == path_stack.FIX_IDS == path_fixes.FIX_IDS
+    assert all(fix.id == fix_id for fix_id, fix in path_fixes.FIXES.items())
+
+
+def test_path_stack_is_the_labs_child_of_the_default_stack_and_never_the_main_one() -> None:
+    assert path_stack.DEFAULT_STACK == names.paths_stack(names.DEFAULT_STACK)
+    with pytest.raises(ParameterError, match=r"main runbook's stack"):
+        path_stack.teardown(Target("aws", "eu-west-1", None), names.DEFAULT_STACK, progress=False)

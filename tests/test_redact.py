@@ -11,9 +11,11 @@ def test_mask_hides_the_value_but_equal_values_match() -> None:
 
 
 def test_sensitive_names() -> None:
-    for name in ("Authorization", "api.header.authorization", "Cookie", "x-api-key", "aws_secret_access_key"):
+    for name in ("Authorization", "api.header.authorization", "Cookie", "x-api-key", "aws_secret_access_key",
+                 "access_key_id", "api_key", "auth_token", "client_secret", "db_password", "proxy-authorization"):
         assert redact.is_sensitive(name), name
-    for name in ("Accept-Language", "api.query", "status", "User-Agent"):
+    for name in ("Accept-Language", "api.query", "status", "User-Agent", "stack_name", "region", "preset",
+                 "api.header.x-runbook-probe", "certificate_arn"):
         assert not redact.is_sensitive(name), name
 
 

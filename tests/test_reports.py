@@ -18,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from runbook_lib.errors import ReportError, RunbookError
 from runbook_lib.runbook.reports import render_html
+from runbook_lib.runbook.run_index import render_index
 
 try:
     from tests import browser
@@ -288,3 +289,23 @@ def test_mermaid_block_renders_as_svg_in_a_browser_without_network(tmp_path: Pat
     assert re.search(
         r'class="runbook-mermaid-error">This Mermaid diagram could not be rendered: .*Parse error', dom
     )
+
+
+# --- the run's index.html (run_index) -------------------------------------------------------------
+
+
+def test_run_index_links_each_report_and_says_the_verdict(tmp_path: Path) -> None:
+    summary = {
+        "run": "20261129T050000Z", "target": "local", "ok": False,
+        "probes": {"total": 3, "passed": 2, "failed": 1, "deviations": 0},
+        "notebooks": [{"name": "02_verify_forwarding", "status": "failed", "html": "02_verify_forwarding.html",
+                       "error": "RunbookError: <b>query</b> dropped"}],
+        "pitfalls": [{"id": "legacy-query-dropped", "symptom_seen": True, "fix_verified": False, "note": "n"}],
+    }
+    page = render_index(summary, tmp_path).read_text()
+    assert (tmp_path / "index.html").is_file()
+    assert "FAIL: target <b>local</b>" in page and "3 checks: 2 passed, 1 failed" in page
+    assert "<a href='02_verify_forwarding.html'>02_verify_forwarding</a>" in page
+    assert "&lt;b&gt;query&lt;/b&gt; dropped" in page  # errors are escaped, never markup
+    assert "<td>legacy-query-dropped</td><td>yes</td><td class='bad'>NO</td>" in page
+    assert not EXTERNAL_LOADS.search(page)

@@ -6,17 +6,11 @@ import json
 from typing import Any
 
 from runbook_lib.aws.calls import aws_call, get_or_none
+from runbook_lib.aws.site_page import INDEX_HTML
 from runbook_lib.aws.stack import TAG_KEY, Stack
 from runbook_lib.aws.target import Target
 
-__all__ = ["INDEX_HTML", "SITE_MARKER", "ensure_bucket", "ensure_oac", "grant_distribution_read"]
-
-#: The page's title: lets a probe tell the S3 default behavior's answer from anything else.
-SITE_MARKER = "cf-apigw-runbook-site"
-INDEX_HTML = (
-    f"<!doctype html><title>{SITE_MARKER}</title>"
-    "<h1>Served by the S3 default behavior</h1><p>Requests outside /api/* land here.</p>"
-).encode()
+__all__ = ["INDEX_HTML", "ensure_bucket", "ensure_oac", "grant_distribution_read"]
 
 
 def ensure_bucket(target: Target, stack: Stack, name: str) -> None:

@@ -17,9 +17,9 @@ import pandas as pd
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from runbook_lib.aws import provision
-from runbook_lib.aws import teardown as stack_teardown
+from runbook_lib.aws import path_stack, provision
 from runbook_lib.aws.target import Target
+from runbook_lib.aws.teardown import remove
 from runbook_lib.cloudfront.model import compiled_behaviors, simulate
 from runbook_lib.cloudfront.policies import CACHING_DISABLED
 from runbook_lib.runbook import deviations, path_fixes, policy_code, probes, redact, reports
@@ -293,12 +293,6 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
     return out
 
 
-def _path_row(label: str, obs: path_fixes.Observed) -> dict[str, Any]:
-    return {"configuration": label, "request": obs.request, "status": obs.status, "answered by": obs.served_by,
-            "API received path": obs.api_path or "", "API resource": obs.api_resource or "",
-            "body (not from the echo)": obs.body if obs.served_by != "api" else ""}
-
-
 def api_prefix_missing_route(lab: Lab) -> Outcome:
     fix_id = "path-fix-api-resource"
     out = Outcome(
@@ -309,14 +303,15 @@ def api_prefix_missing_route(lab: Lab) -> Outcome:
         f"{_DOC}DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
         "Give the API an /api resource (the other three ways are compared below the pitfalls).",
     )
-    path_fixes.build_broken(lab.target, lab.paths_stack, progress=False)
+    path_stack.build_broken(lab.target, lab.paths_stack, progress=False)
     before = path_fixes.show_symptom(lab.target, lab.paths_stack)
-    out.before = [_path_row("API with root routes only, OriginPath /prod", before)]
+    out.before = [path_fixes.evidence("API with root routes only, OriginPath /prod", before)]
+    # The symptom is API Gateway's own answer: the same words from anyone else are not it.
     out.symptom_seen = (before.status == 403 and before.served_by == "api-gateway"
-                        and "Missing Authentication Token" in before.body)
-    path_fixes.apply_fix(lab.target, lab.paths_stack, fix_id)
+                        and "Missing Authentication Token" in str(before.get("response.body")))
+    path_stack.apply_fix(lab.target, lab.paths_stack, fix_id)
     fixed = path_fixes.probe_fix(lab.target, lab.paths_stack, fix_id)
-    out.after = [_path_row(fix_id, o) for o in fixed.observed]
+    out.after = [path_fixes.evidence(fix_id, o) for o in fixed.observed]
     out.fix_verified = fixed.verified
     return out
 
@@ -357,7 +352,7 @@ def table(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     """Remove the lab's stack and the policies the pitfalls created (by name), nothing else."""
-    removed = stack_teardown.remove(target, stack_name, progress=progress)
+    removed = remove(target, stack_name, progress=progress)
     cf = target.client("cloudfront")
     prefix = f"{stack_name}-"
     for item in cf.list_origin_request_policies(Type="custom")["OriginRequestPolicyList"].get("Items", []) or []:

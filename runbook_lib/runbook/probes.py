@@ -16,11 +16,15 @@ from urllib.parse import urlencode
 
 import requests
 
-from runbook_lib.aws.echo_lambda import MARKER as ECHO_MARKER
-from runbook_lib.aws.provision import INDEX_HTML
+from runbook_lib.aws import echo_lambda, site_page
 from runbook_lib.aws.target import Target
 from runbook_lib.runbook import redact
 from runbook_lib.runbook.progress import bar
+
+__all__ = [
+    "ABSENT", "NO_QUERY", "Observation", "Probe", "classify", "default_matrix", "describe", "format_query",
+    "observe", "run", "send", "send_to",
+]
 
 #: The observed (or expected) value of a header the origin did not receive.
 ABSENT = "(absent)"
@@ -136,12 +140,12 @@ def format_query(multi: dict[str, list[str]] | None) -> str:
 def classify(status: int, headers: dict[str, str], body: bytes) -> tuple[str, dict[str, Any] | None]:
     """Who answered: the echo API, the S3 site, API Gateway itself, or CloudFront."""
     text = body[:4096].decode("utf-8", "replace")
-    if ECHO_MARKER in text:
+    if echo_lambda.MARKER in text:
         try:
             return "api", dict(json.loads(body))
         except ValueError:
             return "api", None
-    if INDEX_HTML[:60].decode() in text or (text.lstrip().startswith("<?xml") and "<Error>" in text):
+    if site_page.MARKER in text or (text.lstrip().startswith("<?xml") and "<Error>" in text):
         return "s3", None
     if "x-amzn-requestid" in {k.lower() for k in headers} or '"message"' in text:
         return "api-gateway", None
@@ -162,6 +166,8 @@ def observe(probe: Probe, response: requests.Response, elapsed_ms: float) -> Obs
         values["api.method"] = echo.get("method")
         values["api.path"] = echo.get("path")
         values["api.stage_path"] = echo.get("stage_path")
+        values["api.stage"] = echo.get("stage")
+        values["api.resource"] = echo.get("resource")
         values["api.query"] = format_query(echo.get("query"))
         values["api.body"] = echo.get("body") if echo.get("body") is not None else ABSENT
         for name, vals in (echo.get("headers") or {}).items():
@@ -173,16 +179,30 @@ def send(target: Target, domain: str, probe: Probe, session: requests.Session | 
          timeout: float = 30.0) -> Observation:
     """Send one probe as a viewer would and observe what came back."""
     base, extra = target.viewer_endpoint(domain, probe.scheme)
-    url = base + probe.path + (f"?{probe.query}" if probe.query else "")
-    http = session or requests.Session()
+    return send_to(base, extra, probe, session, timeout)
+
+
+def send_to(base_url: str, extra_headers: dict[str, str], probe: Probe, session: requests.Session | None = None,
+            timeout: float = 30.0) -> Observation:
+    """Send ``probe`` to ``base_url`` with ``extra_headers`` added (e.g. a ``Host``) and observe what came back."""
+    url = base_url + probe.path + (f"?{probe.query}" if probe.query else "")
     start = time.perf_counter()
     try:
-        response = http.request(probe.method, url, headers={**extra, **probe.header_dict()},
-                                data=probe.body, allow_redirects=False, timeout=timeout)
+        if session is None:
+            with requests.Session() as own:
+                response = _request(own, probe, url, extra_headers, timeout)
+        else:
+            response = _request(session, probe, url, extra_headers, timeout)
     except requests.RequestException as err:
         return Observation(probe, None, "unreachable", {}, (time.perf_counter() - start) * 1000,
                            error=f"{type(err).__name__}: {err}")
     return observe(probe, response, (time.perf_counter() - start) * 1000)
+
+
+def _request(http: requests.Session, probe: Probe, url: str, extra_headers: dict[str, str],
+             timeout: float) -> requests.Response:
+    return http.request(probe.method, url, headers={**extra_headers, **probe.header_dict()},
+                        data=probe.body, allow_redirects=False, timeout=timeout)
 
 
 def run(target: Target, domain: str, matrix: list[Probe], progress: bool = True) -> list[Observation]:

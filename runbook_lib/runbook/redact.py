@@ -10,12 +10,16 @@ import hashlib
 import re
 from typing import Any
 
+__all__ = ["SENSITIVE_HEADERS", "headers", "is_sensitive", "mask"]
+
 #: Header names (lower case) whose values are credentials.
 SENSITIVE_HEADERS = frozenset({
     "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
     "x-amz-security-token",
 })
-_SENSITIVE_NAME = re.compile(r"(authorization|cookie|secret|token|password|api[-_]?key|credential)", re.I)
+#: Any header, check or parameter name containing one of these words (case-insensitive) carries a credential:
+#: ``api_key``, ``aws_secret_access_key``, ``access_key_id``, ``auth_token``, ``x-api-key``, ...
+_SENSITIVE_NAME = re.compile(r"authorization|cookie|secret|token|password|credential|key", re.I)
 
 
 def is_sensitive(name: str) -> bool:

@@ -24,11 +24,11 @@ if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds to import): load it o
     import nbformat
 
 from runbook_lib.errors import ReportError
+from runbook_lib.runbook import redact
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "table", "write_atomically"]
 
-# Parameter names whose values never appear in a report (matched case-insensitively, anywhere).
-_SECRET_NAME = re.compile(r"key|secret|token|password|authorization", re.IGNORECASE)
+#: How a parameter whose name says it is a credential (:func:`redact.is_sensitive`) is shown.
 _MASK = "***"
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, hyperlinks), other 2-byte escapes.
@@ -38,120 +38,13 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\
 _PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 _INJECTED_TAG = "injected-parameters"
 
+#: The page template (extends nbconvert's lab template), its CSS and the Mermaid renderer: package data.
 _TEMPLATE_NAME = "runbook_report.html.j2"
+_TEMPLATE_FILE, _CSS_FILE, _RENDERER_FILE = "report.html.j2", "report.css", "mermaid-render.js"
 # nbconvert re-serialises the page with BeautifulSoup, which drops comments: mark with an element.
 _SCRIPTS_MARKER = '<div id="runbook-report-scripts"></div>'
 _FAILED_ANCHOR = "runbook-failed-cell"
 _MERMAID_DIV = re.compile(r'<div class="jp-Mermaid">')
-
-# Extends nbconvert's lab template (``index.html.j2`` of the lab template directory).
-_TEMPLATE = """\
-{%- extends 'index.html.j2' -%}
-
-{#- require.js and jupyter-widgets only serve outputs we do not produce, and load from a CDN. -#}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{#- MathJax would come from a CDN too; without it, TeX in markdown shows as typed. -#}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{#- Mermaid is inlined after rendering, and only when a diagram is present (see reports.py). -#}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-
-{%- block extra_css -%}
-<style type="text/css">
-{{ resources.runbook_report.css }}
-</style>
-{%- endblock extra_css -%}
-
-{%- block body_header -%}
-{{ super() }}
-{{ resources.runbook_report.header }}
-{%- endblock body_header -%}
-
-{%- block codecell -%}
-{%- if cell.metadata.get('runbook_report', {}).get('failed') -%}
-<div id="{{ resources.runbook_report.failed_anchor }}" class="runbook-failed-cell">
-<p class="runbook-failed-label">This cell failed{{ resources.runbook_report.failed_label }}</p>
-{{ super() }}
-</div>
-{%- else -%}
-{{ super() }}
-{%- endif -%}
-{%- endblock codecell -%}
-
-{%- block body_footer -%}
-</main>
-{{ resources.runbook_report.scripts_marker }}
-</body>
-{%- endblock body_footer -%}
-"""
-
-_CSS = """\
-body.jp-Notebook { background: #fff; }
-main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
-.runbook-header { padding: 0 10px; }
-.jp-RenderedHTMLCommon { font-size: 15px; line-height: 1.55; }
-.jp-OutputArea-output pre { white-space: pre-wrap; word-break: break-word; }
-.jp-Cell.jp-mod-noOutputs.jp-mod-noInput { display: none; }
-.runbook-header { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: #333; margin-bottom: 1rem; }
-.runbook-header .runbook-title { font-size: 13px; color: #666; margin: 0 0 .5rem; }
-.runbook-banner { border: 2px solid #c62828; background: #fdecea; color: #5f1111;
-  border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1rem; }
-.runbook-banner h2 { margin: 0 0 .35rem; font-size: 17px; color: #b71c1c; }
-.runbook-banner p { margin: .2rem 0; }
-.runbook-banner code { background: rgba(0,0,0,.06); padding: 0 .25em; border-radius: 3px; }
-.runbook-params { border: 1px solid #d0d7de; border-radius: 6px; padding: .5rem .75rem;
-  margin: 0 0 1rem; background: #f6f8fa; }
-.runbook-params summary { cursor: pointer; font-weight: 600; }
-.runbook-params table { border-collapse: collapse; margin-top: .4rem; }
-.runbook-params th, .runbook-params td { text-align: left; padding: .15rem .9rem .15rem 0;
-  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px;
-  vertical-align: top; }
-.runbook-failed-cell { border-left: 4px solid #c62828; padding-left: .5rem; margin: .5rem 0; }
-.runbook-failed-label { color: #b71c1c; font-weight: 600; margin: .25rem 0;
-  font-family: system-ui, sans-serif; font-size: 14px; }
-.runbook-mermaid { margin: .5rem 0; overflow: auto; }
-.runbook-mermaid svg { max-width: 100%; height: auto; }
-.runbook-mermaid-error { color: #b71c1c; white-space: pre-wrap; }
-"""
-
-# Renders every ``.jp-Mermaid > pre.mermaid`` (what nbconvert emits for a ```mermaid fence or a
-# text/vnd.mermaid output) as inline SVG, one at a time: Mermaid's render() is not re-entrant.
-# If a diagram does not parse, its source stays visible with the parser's message under it.
-_MERMAID_RENDERER = """\
-(function () {
-  "use strict";
-  var blocks = Array.prototype.slice.call(document.querySelectorAll(".jp-Mermaid > pre.mermaid"));
-  if (!blocks.length || !window.mermaid) { return; }
-  window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "default",
-                              maxTextSize: 100000 });
-  // nbconvert writes the diagram source into <pre> without HTML-escaping it, so a label such as
-  // "a<br/>b" arrives as an element: read the markup back rather than only the text.
-  function source(pre) {
-    return pre.innerHTML.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
-      .replace(/&nbsp;/g, " ").replace(/&amp;/g, "&").trim();
-  }
-  var chain = Promise.resolve();
-  blocks.forEach(function (pre, i) {
-    chain = chain.then(function () {
-      var id = "runbook-mermaid-" + i;
-      return window.mermaid.render(id, source(pre)).then(function (result) {
-        var figure = document.createElement("figure");
-        figure.className = "runbook-mermaid";
-        figure.innerHTML = result.svg;
-        pre.parentNode.replaceChild(figure, pre);
-      }, function (err) {
-        var leftover = document.getElementById("d" + id);
-        if (leftover) { leftover.remove(); }
-        var note = document.createElement("pre");
-        note.className = "runbook-mermaid-error";
-        note.textContent = "This Mermaid diagram could not be rendered: " + err;
-        pre.parentNode.appendChild(note);
-      });
-    });
-  });
-})();
-"""
 
 
 def render_html(notebook: Path, html_path: Path, *, title: str | None = None) -> Path:
@@ -159,53 +52,57 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
 
     Code inputs are hidden; outputs and markdown are kept, with ANSI escapes and carriage-return
     progress redraws cleaned out of streams and tracebacks. The papermill parameters injected for
-    this run are listed at the top, secrets (names containing key/secret/token/password/
-    authorization) shown as ``***``. A failed run still gets its report, with a banner at the top
-    naming the failing cell and exception and linking to it. Mermaid diagrams render offline.
+    this run are listed at the top, credentials (names :func:`redact.is_sensitive` flags) shown as
+    ``***``. A failed run still gets its report, with a banner at the top naming the failing cell
+    and exception and linking to it. Mermaid diagrams render offline.
 
     Returns ``html_path``. Raises :class:`ReportError` if the notebook cannot be read or the report
     cannot be written.
     """
     nb = _read_notebook(Path(notebook))
+    failure = _prepare(nb)
+    report_title = title if title is not None else Path(notebook).stem
+    nb.metadata["title"] = report_title
+    header = _render_header(nb, report_title, _injected_parameters(nb), failure)
+    body = _export(nb, Path(notebook), report_title, header, failure)
+    scripts = _mermaid_scripts() if _MERMAID_DIV.search(body) else ""
+    head, sep, tail = body.rpartition(_SCRIPTS_MARKER)
     html_path = Path(html_path)
+    write_atomically(html_path, head + scripts + tail if sep else body)
+    return html_path
 
+
+def _prepare(nb: nbformat.NotebookNode) -> _Failure | None:
+    """Drop papermill's error cells, clean every output, and mark the failed cell (returned)."""
     nb.cells = [c for c in nb.cells if _PAPERMILL_ERROR_TAG not in _tags(c)]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = _clean_outputs(cell.get("outputs", []))
-
     failure = _find_failure(nb)
     if failure is not None:
         nb.cells[failure.index].metadata["runbook_report"] = {"failed": True}
-    parameters = _injected_parameters(nb)
-    report_title = title if title is not None else Path(notebook).stem
-    nb.metadata["title"] = report_title
+    return failure
 
-    header = _render_header(nb, report_title, parameters, failure)
-    failed_label = ""
-    if failure is not None:
-        failed_label = html.escape(f" ({failure.ename}: {_first_line(failure.evalue)})")
+
+def _export(nb: nbformat.NotebookNode, notebook: Path, title: str, header: str, failure: _Failure | None) -> str:
+    """nbconvert's lab template with ours on top: inputs hidden, images embedded."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="lab",
-        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        extra_loaders=[DictLoader({_TEMPLATE_NAME: _asset(_TEMPLATE_FILE)})],
         template_file=_TEMPLATE_NAME,
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
     )
+    failed_label = "" if failure is None else html.escape(f" ({failure.ename}: {_first_line(failure.evalue)})")
     report_resources: dict[str, Any] = {
-        "metadata": {"name": report_title, "path": str(Path(notebook).parent)},
-        "runbook_report": {
-            "css": _CSS,
-            "header": header,
-            "failed_anchor": _FAILED_ANCHOR,
-            "failed_label": failed_label,
-            "scripts_marker": _SCRIPTS_MARKER,
-        },
+        "metadata": {"name": title, "path": str(notebook.parent)},
+        "runbook_report": {"css": _asset(_CSS_FILE), "header": header, "failed_anchor": _FAILED_ANCHOR,
+                           "failed_label": failed_label, "scripts_marker": _SCRIPTS_MARKER},
     }
     try:
         body, _ = exporter.from_notebook_node(nb, resources=report_resources)
@@ -214,12 +111,7 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
             f"nbconvert could not render {notebook} to HTML ({type(err).__name__}: {err}). "
             "Open the notebook in Jupyter to check its outputs, or re-run it with papermill."
         ) from err
-
-    scripts = _mermaid_scripts() if _MERMAID_DIV.search(body) else ""
-    head, sep, tail = body.rpartition(_SCRIPTS_MARKER)
-    body = head + scripts + tail if sep else body
-    _write_atomically(html_path, body)
-    return html_path
+    return str(body)
 
 
 class _Failure:
@@ -380,7 +272,7 @@ def _injected_parameters(nb: nbformat.NotebookNode) -> dict[str, Any] | None:
 
 
 def _show_value(name: str, value: Any) -> str:
-    if _SECRET_NAME.search(name):
+    if redact.is_sensitive(name):
         return _MASK
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
@@ -436,30 +328,35 @@ def _render_header(
     return "\n".join(parts)
 
 
-@functools.lru_cache(maxsize=1)
-def _mermaid_scripts() -> str:
-    """The vendored Mermaid build and our renderer, as inline <script> elements."""
+@functools.lru_cache(maxsize=4)
+def _asset(name: str) -> str:
+    """A file of runbook_lib/runbook/data/, the package data the report is built from."""
     try:
-        js = resources.files(__package__).joinpath("data/mermaid.min.js").read_text(encoding="utf-8")
+        return resources.files(__package__).joinpath(f"data/{name}").read_text(encoding="utf-8")
     except (OSError, ModuleNotFoundError) as err:
         raise ReportError(
-            "The vendored Mermaid script runbook_lib/runbook/data/mermaid.min.js is missing "
-            f"({err}). Reinstall runbook-lib (pip install -e .) so its package data is present."
+            f"The report's package data runbook_lib/runbook/data/{name} is missing ({err}). "
+            "Reinstall runbook-lib (pip install -e .) so its package data is present."
         ) from err
+
+
+def _mermaid_scripts() -> str:
+    """The vendored Mermaid build and our renderer, as inline <script> elements."""
+    js, renderer = _asset("mermaid.min.js"), _asset(_RENDERER_FILE)
     # Inside <script>, "</script" ends the element early; "<script" after "<!--" changes how the
     # parser looks for the end. Neither occurs in Mermaid's build; refuse a build where one does.
-    if re.search(r"</?script", js, re.IGNORECASE):
+    if re.search(r"</?script", js + renderer, re.IGNORECASE):
         raise ReportError(
             "runbook_lib/runbook/data/mermaid.min.js contains a '<script' or '</script' sequence and cannot "
             "be inlined safely. Re-vendor dist/mermaid.min.js from the mermaid npm package."
         )
     return (
         '<script type="text/javascript">\n' + js + "\n</script>\n"
-        '<script type="text/javascript">\n' + _MERMAID_RENDERER + "</script>\n"
+        '<script type="text/javascript">\n' + renderer + "</script>\n"
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder, so a reader never sees half a report."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -477,43 +374,6 @@ def _write_atomically(path: Path, text: str) -> None:
             f"Cannot write the report to {path}: {err}. Check that the folder is writable "
             "or pass another html_path."
         ) from err
-
-
-def render_index(summary: Mapping[str, Any], run_dir: Path) -> Path:
-    """``index.html``: the run at a glance (verdict, checks, pitfalls) with a link to each report."""
-    esc = html.escape
-    ok = bool(summary.get("ok"))
-    probes = summary.get("probes", {})
-    rows = "".join(
-        f"<tr><td><a href='{esc(str(nb.get('html') or ''))}'>{esc(nb['name'])}</a></td>"
-        f"<td class='{'ok' if nb['status'] == 'ok' else 'bad'}'>{esc(nb['status'])}</td>"
-        f"<td>{esc(str(nb.get('error', '')))}</td></tr>"
-        for nb in summary.get("notebooks", [])
-    )
-    pitfalls = "".join(
-        f"<tr><td>{esc(p['id'])}</td><td>{'yes' if p['symptom_seen'] else 'no'}</td>"
-        f"<td class='{'ok' if p['fix_verified'] else 'bad'}'>{'yes' if p['fix_verified'] else 'NO'}</td>"
-        f"<td>{esc(str(p.get('note', '')))}</td></tr>"
-        for p in summary.get("pitfalls", [])
-    )
-    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Runbook run {esc(str(summary.get('run', '')))}</title>
-<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}}
-table{{border-collapse:collapse;width:100%;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;
-text-align:left;vertical-align:top}}.ok{{background:#d4edda}}.bad{{background:#f8d7da}}
-.verdict{{font-size:1.4rem;padding:.6rem 1rem;border-radius:4px}}</style></head><body>
-<h1>CloudFront → API Gateway runbook</h1>
-<p class="verdict {'ok' if ok else 'bad'}">{'PASS' if ok else 'FAIL'}: target <b>{esc(str(summary.get('target')))}</b>,
-{probes.get('total', 0)} checks: {probes.get('passed', 0)} passed, {probes.get('failed', 0)} failed,
-{probes.get('deviations', 0)} known emulator deviations (never counted as passes).</p>
-<h2>Reports</h2><table><tr><th>notebook</th><th>status</th><th>error</th></tr>{rows}</table>
-{'<h2>Pitfalls</h2><table><tr><th>pitfall</th><th>symptom seen</th><th>fix verified</th><th>note</th></tr>'
- + pitfalls + '</table>' if pitfalls else ''}
-<p>Raw results: <a href="probes.csv">probes.csv</a>, <a href="summary.json">summary.json</a>.</p>
-</body></html>"""
-    path = run_dir / "index.html"
-    _write_atomically(path, body)
-    return path
 
 
 def table(data: Any) -> Any:

@@ -27,7 +27,7 @@ from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import lab_results, params, reports, requirements, results
+from runbook_lib.runbook import lab_results, params, reports, requirements, results, run_index
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "run"]
 
@@ -100,7 +100,7 @@ def run(
             entries.append(_execute(name, base, run_dir))
     result.summary = _summary(target, stamp, preset, entries, run_dir, notebooks)
     (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
-    reports.render_index(result.summary, run_dir)
+    run_index.render_index(result.summary, run_dir)
     _point_latest(out_root, run_dir)
     return result
 

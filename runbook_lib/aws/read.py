@@ -1,0 +1,150 @@
+"""Read one distribution and what it depends on from a target, read-only: ``distribution:<ID>``.
+
+GetDistributionConfig, the custom cache and origin request policies it uses, its CloudFront Functions'
+code (LIVE stage), and, for API origins in the target's account and region, the APIs' resources or
+routes and stages, and custom domains' API mappings and routing rules. Nothing is created or changed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runbook_lib.apigateway.model import Api, ApiMapping, CustomDomain, HttpApi, RestApi, RoutingRule
+from runbook_lib.aws.calls import aws_call, aws_code, aws_errors
+from runbook_lib.aws.target import Target
+from runbook_lib.cloudfront.behaviors import items
+from runbook_lib.cloudfront.policies import fetch_custom_policies
+from runbook_lib.sources.result import DistributionSource
+
+__all__ = ["read_distribution"]
+
+_EXECUTE_API = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+_NOT_FOUND = {"NotFoundException", "NoSuchFunctionExists"}
+
+
+def _behaviors(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return [config.get("DefaultCacheBehavior") or {}, *items(config.get("CacheBehaviors"))]
+
+
+def _functions(cloudfront: Any, config: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for behavior in _behaviors(config):
+        for assoc in items(behavior.get("FunctionAssociations")):
+            arn = str(assoc.get("FunctionARN"))
+            if arn in out:
+                continue
+            name = arn.rsplit("/", 1)[-1]
+            answer = aws_call(f"GetFunction {name}", cloudfront.get_function, Name=name, Stage="LIVE")
+            code = answer["FunctionCode"]
+            out[arn] = (code.read() if hasattr(code, "read") else code).decode("utf-8")
+    return out
+
+
+def _rest_api(apigw: Any, api_id: str) -> RestApi:
+    api = RestApi(id=api_id)
+    for page in apigw.get_paginator("get_resources").paginate(restApiId=api_id, embed=["methods"]):
+        for res in page.get("items") or []:
+            api.resources[str(res["path"])] = sorted((res.get("resourceMethods") or {}).keys())
+    api.stages = [str(s["stageName"]) for s in apigw.get_stages(restApiId=api_id).get("item") or []]
+    return api
+
+
+def _http_api(v2: Any, api_id: str) -> HttpApi:
+    api = HttpApi(id=api_id)
+    for page in v2.get_paginator("get_routes").paginate(ApiId=api_id):
+        api.routes.extend(str(r["RouteKey"]) for r in page.get("Items") or [])
+    api.stages = [str(s["StageName"]) for s in v2.get_stages(ApiId=api_id).get("Items") or []]
+    return api
+
+
+def _api(target: Target, api_id: str, apis: dict[str, Api]) -> None:
+    """Read API ``api_id`` (REST first, then HTTP) into ``apis``; an API that is neither is left out."""
+    if api_id in apis:
+        return
+    try:
+        target.client("apigateway").get_rest_api(restApiId=api_id)
+        apis[api_id] = _rest_api(target.client("apigateway"), api_id)
+        return
+    except ClientError as err:
+        if aws_code(err) not in _NOT_FOUND:
+            raise
+    try:
+        api = target.client("apigatewayv2").get_api(ApiId=api_id)
+    except ClientError as err:
+        if aws_code(err) not in _NOT_FOUND:
+            raise
+        return
+    if str(api.get("ProtocolType", "HTTP")) == "HTTP":
+        apis[api_id] = _http_api(target.client("apigatewayv2"), api_id)
+
+
+def _rules(v2: Any, name: str) -> list[RoutingRule]:
+    rules = []
+    for page in v2.get_paginator("list_routing_rules").paginate(DomainName=name):
+        for rule in page.get("RoutingRules") or []:
+            conditions = rule.get("Conditions") or []
+            paths = [str(p) for c in conditions for p in (c.get("MatchBasePaths") or {}).get("AnyOf") or []]
+            headers = [(str(h["Header"]), str(h["ValueGlob"])) for c in conditions
+                       for h in (c.get("MatchHeaders") or {}).get("AnyOf") or []]
+            for action in rule.get("Actions") or []:
+                invoke = action.get("InvokeApi") or {}
+                rules.append(RoutingRule(int(rule.get("Priority", 0)), str(invoke.get("ApiId")),
+                                         str(invoke.get("Stage")), paths, headers,
+                                         bool(invoke.get("StripBasePath", False))))
+    return rules
+
+
+def _domain(target: Target, name: str, apis: dict[str, Api]) -> CustomDomain | None:
+    v2 = target.client("apigatewayv2")
+    try:
+        found = v2.get_domain_name(DomainName=name)
+    except ClientError as err:
+        if aws_code(err) in _NOT_FOUND:
+            return None  # not an API Gateway custom domain of this account and region
+        raise
+    domain = CustomDomain(name=name, routing_mode=str(found.get("RoutingMode") or "API_MAPPING_ONLY"), apis=apis)
+    for m in v2.get_api_mappings(DomainName=name).get("Items") or []:
+        domain.mappings.append(ApiMapping(str(m.get("ApiMappingKey") or ""), str(m["ApiId"]), str(m["Stage"])))
+    if domain.routing_mode != "API_MAPPING_ONLY":
+        domain.rules = _rules(v2, name)
+    for api_id in {m.api_id for m in domain.mappings} | {r.api_id for r in domain.rules}:
+        _api(target, api_id, apis)
+    return domain
+
+
+def _origins(target: Target, config: dict[str, Any],
+             notes: list[str]) -> tuple[dict[str, Api], dict[str, CustomDomain]]:
+    apis: dict[str, Api] = {}
+    domains: dict[str, CustomDomain] = {}
+    for origin in items(config.get("Origins")):
+        domain_name = str(origin.get("DomainName") or "").lower()
+        if "S3OriginConfig" in origin or ".s3." in domain_name:
+            continue
+        m = _EXECUTE_API.match(domain_name)
+        if m and m.group("region") != target.region:
+            notes.append(f"Origin {origin.get('Id')}: API {m.group('id')} is in {m.group('region')}, not "
+                         f"{target.region}; its routes were not read (run with --region {m.group('region')}).")
+        elif m:
+            _api(target, m.group("id"), apis)
+        else:
+            found = _domain(target, domain_name, apis)
+            if found is not None:
+                domains[domain_name] = found
+    return apis, domains
+
+
+@aws_errors
+def read_distribution(target: Target, distribution_id: str) -> DistributionSource:
+    """Distribution ``distribution_id`` of ``target`` as a :class:`DistributionSource` (read-only)."""
+    cloudfront = target.client("cloudfront")
+    config: dict[str, Any] = aws_call(f"GetDistributionConfig {distribution_id}", cloudfront.get_distribution_config,
+                                      Id=distribution_id)["DistributionConfig"]
+    notes: list[str] = []
+    apis, domains = _origins(target, config, notes)
+    return DistributionSource(
+        name=distribution_id, kind="distribution", location=f"distribution:{distribution_id}", config=config,
+        policies=fetch_custom_policies(cloudfront, config), functions=_functions(cloudfront, config),
+        apis=apis, domains=domains, notes=notes)

@@ -1,0 +1,110 @@
+"""distribution:<ID>: the read-only boto3 reader, every request checked by botocore Stubber against AWS's model."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from runbook_lib import api_route
+from runbook_lib.apigateway import CustomDomain, HttpApi, RestApi
+from runbook_lib.aws.read import read_distribution
+from runbook_lib.errors import ProvisioningError
+from runbook_lib.sources import api_origins, load_source
+from tests.stubbing import stubbed_aws
+
+SAVED = Path(__file__).parent / "fixtures" / "sources" / "recommended_get_distribution.json"
+REGION = "eu-west-1"
+CUSTOM_CP = "11111111-2222-3333-4444-555555555555"
+FN_ARN = "arn:aws:cloudfront::123456789012:function/strip-api"
+
+
+def _config() -> dict[str, Any]:
+    config: dict[str, Any] = copy.deepcopy(json.loads(SAVED.read_text())["Distribution"]["DistributionConfig"])
+    api = config["CacheBehaviors"]["Items"][0]
+    api["CachePolicyId"] = CUSTOM_CP
+    api["FunctionAssociations"] = {"Quantity": 1, "Items": [{"FunctionARN": FN_ARN, "EventType": "viewer-request"}]}
+    origins = config["Origins"]["Items"]
+    origins.append({**origins[1], "Id": "v2", "DomainName": "h77.execute-api.eu-west-1.amazonaws.com",
+                    "OriginPath": ""})
+    origins.append({**origins[1], "Id": "domain", "DomainName": "api.example.com", "OriginPath": ""})
+    origins.append({**origins[1], "Id": "far", "DomainName": "zz9.execute-api.us-east-1.amazonaws.com"})
+    return config
+
+
+CACHE_POLICY = {"CachePolicy": {"Id": CUSTOM_CP, "LastModifiedTime": "2026-11-01T00:00:00Z", "CachePolicyConfig": {
+    "Name": "api-auth", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 1,
+    "ParametersInCacheKeyAndForwardedToOrigin": {
+        "EnableAcceptEncodingGzip": False,
+        "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Authorization"]}},
+        "CookiesConfig": {"CookieBehavior": "none"},
+        "QueryStringsConfig": {"QueryStringBehavior": "all"}}}}}
+
+
+def _queue_apis(stub: Any, v2: Stubber) -> None:
+    # origin "api-origin": a REST API
+    stub.ok("apigateway", "GetRestApi", {"id": "a1b2c3d4e5", "name": "shop"}, {"restApiId": "a1b2c3d4e5"})
+    stub.ok("apigateway", "GetResources", {"items": [
+        {"id": "r0", "path": "/"},
+        {"id": "r1", "path": "/items", "resourceMethods": {"GET": {}, "POST": {}}},
+        {"id": "r2", "path": "/items/{id}", "resourceMethods": {"ANY": {}}}]},
+        {"restApiId": "a1b2c3d4e5", "embed": ["methods"]})
+    stub.ok("apigateway", "GetStages", {"item": [{"stageName": "prod"}]}, {"restApiId": "a1b2c3d4e5"})
+    # origin "v2": not a REST API, an HTTP API
+    stub.error("apigateway", "GetRestApi", "NotFoundException", "Invalid API identifier", 404, {"restApiId": "h77"})
+    v2.add_response("get_api", {"ApiId": "h77", "Name": "orders", "ProtocolType": "HTTP",
+                                "RouteSelectionExpression": "${request.method} ${request.path}"}, {"ApiId": "h77"})
+    v2.add_response("get_routes", {"Items": [{"RouteKey": "GET /orders/{id}", "RouteId": "x"},
+                                             {"RouteKey": "$default", "RouteId": "y"}]}, {"ApiId": "h77"})
+    v2.add_response("get_stages", {"Items": [{"StageName": "$default"}]}, {"ApiId": "h77"})
+    # origin "domain": a custom domain with routing rules, pointing at the REST API already read
+    v2.add_response("get_domain_name", {"DomainName": "api.example.com",
+                                        "RoutingMode": "ROUTING_RULE_THEN_API_MAPPING"},
+                    {"DomainName": "api.example.com"})
+    v2.add_response("get_api_mappings", {"Items": [{"ApiId": "a1b2c3d4e5", "Stage": "prod", "ApiMappingKey": "api"}]},
+                    {"DomainName": "api.example.com"})
+    v2.add_response("list_routing_rules", {"RoutingRules": [{
+        "Priority": 5, "Conditions": [{"MatchHeaders": {"AnyOf": [{"Header": "x-beta", "ValueGlob": "1"}]}}],
+        "Actions": [{"InvokeApi": {"ApiId": "h77", "Stage": "$default", "StripBasePath": True}}]}]},
+        {"DomainName": "api.example.com"})
+
+
+def test_reads_distribution_policies_functions_and_apis() -> None:
+    with stubbed_aws(REGION) as stub:
+        v2 = Stubber(stub.target.client("apigatewayv2"))
+        v2.activate()
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": _config(), "ETag": "E1"}, {"Id": "E1X"})
+        _queue_apis(stub, v2)
+        stub.ok("cloudfront", "GetCachePolicy", CACHE_POLICY, {"Id": CUSTOM_CP})
+        stub.ok("cloudfront", "GetFunction", {"FunctionCode": b"function handler(e) { return e.request; }",
+                                              "ETag": "E2", "ContentType": "application/octet-stream"},
+                {"Name": "strip-api", "Stage": "LIVE"})
+        [source] = load_source("distribution:E1X", stub.target)
+        stub.assert_done()
+        v2.assert_no_pending_responses()
+    assert source.kind == "distribution" and source.name == "E1X"
+    assert source.policies[CUSTOM_CP]["CachePolicyConfig"]["Name"] == "api-auth"
+    assert source.functions == {FN_ARN: "function handler(e) { return e.request; }"}
+    rest, http = source.apis["a1b2c3d4e5"], source.apis["h77"]
+    assert isinstance(rest, RestApi) and rest.resources["/items"] == ["GET", "POST"] and rest.stages == ["prod"]
+    assert isinstance(http, HttpApi) and http.routes == ["GET /orders/{id}", "$default"]
+    domain = source.domains["api.example.com"]
+    assert isinstance(domain, CustomDomain) and domain.rules[0].api_id == "h77"
+    assert api_route(domain, "GET", "/api/items")["route"] == "GET /items"
+    assert api_route(domain, "GET", "/orders/3", headers={"X-Beta": "1"})["route"] == "GET /orders/{id}"
+    assert any("zz9 is in us-east-1" in n for n in source.notes)
+    kinds = {o.origin_id: o.kind for o in api_origins(source)}
+    assert kinds == {"api-origin": "execute-api", "v2": "execute-api", "domain": "custom-domain", "far": "execute-api"}
+
+
+def test_an_unknown_distribution_is_a_typed_error() -> None:
+    with stubbed_aws(REGION) as stub:
+        stub.error("cloudfront", "GetDistributionConfig", "NoSuchDistribution",
+                   "The specified distribution does not exist.", 404, {"Id": "ENOPE"})
+        with pytest.raises(ProvisioningError, match="GetDistributionConfig ENOPE failed: NoSuchDistribution") as info:
+            read_distribution(stub.target, "ENOPE")
+        assert info.value.code == "NoSuchDistribution"
