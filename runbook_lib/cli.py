@@ -313,6 +313,43 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# --- check -------------------------------------------------------------------------------------------
+
+
+def _add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="distribution:<ID>, a saved get-distribution(-config) JSON, a CloudFormation "
+                                  "or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
+    p.add_argument("--requirements", help="comma-separated requirement ids, or a JSON/YAML file of them "
+                                          "(default: the six defaults)")
+    p.add_argument("--api-origin", action="append", default=[], metavar="ID",
+                   help="treat this origin as an API even though its name does not say so (repeatable)")
+    p.add_argument("--target", choices=("local", "aws"), default="local", help="where distribution:<ID> lives")
+    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
+    p.add_argument("--region", default="", help="AWS region for --target aws")
+    p.add_argument("--profile", default="", help="AWS profile for --target aws")
+    p.add_argument("--replay", choices=("none",), default="none",
+                   help="none: static prediction by the models (replay behind an echo API is not built yet)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--out", help="also write check.json and check.txt into this folder")
+
+
+def _run_check(args: argparse.Namespace, out: TextIO) -> int:
+    from runbook_lib.runbook import check as checker
+
+    target = None
+    if args.source.startswith("distribution:"):
+        target = connect(args.target, args.region, args.endpoint_url, args.profile)
+    result = checker.check(args.source, args.requirements, args.api_origin, target)
+    if args.out:
+        checker.write(result, args.out)
+    if args.json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(checker.table(result))
+    return 0 if result.ok else 1
+
+
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
@@ -321,6 +358,8 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "local-aws": ("run the embedded local AWS alone until Ctrl-C or SIGTERM (prints endpoint_url=...)",
                   _add_local_aws, _run_local_aws),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
+    "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
+              _add_check, _run_check),
 }
 
 
