@@ -20,6 +20,7 @@ from runbook_lib.cloudfront.diagnosis import diagnose
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, RunbookError
+from runbook_lib.runbook import fix_cli
 
 __all__ = ["COMMANDS", "main", "fetch_distribution", "make_cloudfront_client", "load_json"]
 
@@ -267,6 +268,8 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "report": ("run every notebook headless into outputs/<UTC timestamp>/ (make report)", _add_report, _run_report),
     "lab": ("open the notebooks in JupyterLab with a local AWS running (make lab)", _add_lab, _run_lab),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
+    "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
+            fix_cli.add_arguments, fix_cli.run),
 }
 
 
