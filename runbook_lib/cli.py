@@ -27,7 +27,7 @@ from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
-from runbook_lib.runbook import request_line
+from runbook_lib.runbook import fix_cli, request_line
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -360,6 +360,8 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
     "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
               _add_check, _run_check),
+    "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
+            fix_cli.add_arguments, fix_cli.run),
 }
 
 
