@@ -70,3 +70,11 @@ class CachePolicyError(RunbookError, ValueError):
         super().__init__(message)
         #: Every rule the policy breaks, one sentence each, with the fix.
         self.problems: list[str] = list(problems or [])
+
+
+class FixRefused(RunbookError):
+    """``fix --apply`` changed nothing: the distribution changed since the plan, or the plan cannot be applied."""
+
+
+class StagingUnavailable(RunbookError):
+    """Continuous deployment cannot be used for this distribution (HTTP/3, a quota): apply updates it directly."""
