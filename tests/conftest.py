@@ -11,6 +11,11 @@ from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import Target, connect
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``after_stubber_tests`` run last (a stable sort keeps the others' order)."""
+    items.sort(key=lambda item: item.get_closest_marker("after_stubber_tests") is not None)
+
+
 @pytest.fixture(scope="session")
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
     with LocalAWS(log_dir=tmp_path_factory.mktemp("ministack")) as aws:
