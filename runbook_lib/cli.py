@@ -17,14 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from runbook_lib.aws import names
+from botocore.exceptions import BotoCoreError, ClientError
+
+from runbook_lib.aws.calls import convert
+from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import connect
 from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
-from runbook_lib.runbook import request_line
+from runbook_lib.runbook import fix_cli, request_line
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -225,7 +228,7 @@ def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("local", "aws"), default="local",
                    help="local: the embedded MiniStack (default); aws: your account")
     p.add_argument("--out", default="outputs", help="folder that gets <UTC timestamp>/ and latest")
-    p.add_argument("--stack-name", default=names.DEFAULT_STACK, help="names and tags what the run creates")
+    p.add_argument("--stack-name", default=DEFAULT_STACK, help="names and tags what the run creates")
     p.add_argument("--preset", choices=list(PRESETS), default="recommended",
                    help="the /api/* settings the main stack is built with (default: recommended)")
     p.add_argument("--requirements", default="",
@@ -310,6 +313,43 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# --- check -------------------------------------------------------------------------------------------
+
+
+def _add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="distribution:<ID>, a saved get-distribution(-config) JSON, a CloudFormation "
+                                  "or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
+    p.add_argument("--requirements", help="comma-separated requirement ids, or a JSON/YAML file of them "
+                                          "(default: the six defaults)")
+    p.add_argument("--api-origin", action="append", default=[], metavar="ID",
+                   help="treat this origin as an API even though its name does not say so (repeatable)")
+    p.add_argument("--target", choices=("local", "aws"), default="local", help="where distribution:<ID> lives")
+    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
+    p.add_argument("--region", default="", help="AWS region for --target aws")
+    p.add_argument("--profile", default="", help="AWS profile for --target aws")
+    p.add_argument("--replay", choices=("none",), default="none",
+                   help="none: static prediction by the models (replay behind an echo API is not built yet)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--out", help="also write check.json and check.txt into this folder")
+
+
+def _run_check(args: argparse.Namespace, out: TextIO) -> int:
+    from runbook_lib.runbook import check as checker
+
+    target = None
+    if args.source.startswith("distribution:"):
+        target = connect(args.target, args.region, args.endpoint_url, args.profile)
+    result = checker.check(args.source, args.requirements, args.api_origin, target)
+    if args.out:
+        checker.write(result, args.out)
+    if args.json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(checker.table(result))
+    return 0 if result.ok else 1
+
+
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
@@ -318,6 +358,10 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "local-aws": ("run the embedded local AWS alone until Ctrl-C or SIGTERM (prints endpoint_url=...)",
                   _add_local_aws, _run_local_aws),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
+    "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
+              _add_check, _run_check),
+    "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
+            fix_cli.add_arguments, fix_cli.run),
 }
 
 
@@ -341,4 +385,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return COMMANDS[args.command][2](args, stream)
     except (RunbookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as err:  # one conversion for every AWS error (aws.calls)
+        print(f"error: {convert(err) or err}", file=sys.stderr)
         return 2

@@ -121,13 +121,16 @@ def check_fix_id(fix_id: str) -> str:
 # --- build, apply, undo ------------------------------------------------------------------------------
 
 
-def build_broken(target: Target, stack_name: str = DEFAULT_STACK, progress: bool = True) -> provision.Stack:
+def build_broken(target: Target, stack_name: str = DEFAULT_STACK, progress: bool = True,
+                 parent: str = "") -> provision.Stack:
     """The pitfall: an API with root routes only (``/items``, ``/items/{proxy+}``; stage prod) behind
     ``/api/*`` with OriginPath /prod.
 
-    Re-running puts the stack back in this state, undoing whichever fix is applied.
+    Re-running puts the stack back in this state, undoing whichever fix is applied. ``parent``: the main
+    stack this one is a child of (tag ``runbook:parent``), so its teardown finds it.
     """
-    stack = provision.build(target, stack_name, "recommended", progress=progress, api_routes=ROOT_ROUTES)
+    stack = provision.build(target, stack_name, "recommended", progress=progress, api_routes=ROOT_ROUTES,
+                            parent=parent)
     _reset(target, stack_name, locate(target, stack_name), keep=None)
     return stack
 

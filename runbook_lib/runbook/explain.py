@@ -17,9 +17,20 @@ import pandas as pd
 from runbook_lib.aws import presets
 from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.cloudfront.behaviors import Selector
-from runbook_lib.cloudfront.configs import API_AUTH_AND_QUERY, api_behavior, site_and_api_config, to_cache_policy_config
+from runbook_lib.cloudfront.configs import (
+    ALL_METHODS,
+    API_AUTH_AND_QUERY,
+    api_behavior,
+    site_and_api_config,
+    to_cache_policy_config,
+)
 from runbook_lib.cloudfront.model import SimulationResult, compiled_behaviors, simulate
-from runbook_lib.cloudfront.policies import policy_name
+from runbook_lib.cloudfront.policies import (
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    CORS_CUSTOM_ORIGIN,
+    CORS_S3_ORIGIN,
+    policy_name,
+)
 from runbook_lib.runbook import request_line
 from runbook_lib.runbook.redact import is_sensitive, mask
 
@@ -30,6 +41,7 @@ __all__ = [
     "api_gateway_answer",
     "auth_in_orp_example",
     "compare_presets",
+    "cors_preflight_table",
     "example_config",
     "example_policies",
     "follow",
@@ -342,3 +354,41 @@ def auth_in_orp_example() -> tuple[dict[str, Any], dict[str, Any]]:
         "QueryStringsConfig": {"QueryStringBehavior": "all"},
     }}}
     return config, policies
+
+
+# --- CORS preflights (issue 14) -------------------------------------------------------------------------
+
+#: The /api/* setups the CORS table compares: (label, origin request policy, allowed methods).
+_CORS_SETUPS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
+    ("CachingDisabled alone", None, ALL_METHODS),
+    ("CachingDisabled + CORS-CustomOrigin", CORS_CUSTOM_ORIGIN, ALL_METHODS),
+    ("CachingDisabled + CORS-S3Origin", CORS_S3_ORIGIN, ALL_METHODS),
+    ("CachingDisabled + AllViewerExceptHostHeader", ALL_VIEWER_EXCEPT_HOST_HEADER, ALL_METHODS),
+    ("AllViewerExceptHostHeader, methods GET/HEAD only", ALL_VIEWER_EXCEPT_HOST_HEADER, ("GET", "HEAD")),
+)
+_PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+              "Access-Control-Request-Headers": "authorization, content-type"}
+
+
+def cors_preflight_table(line: str = "OPTIONS /api/items") -> pd.DataFrame:
+    """What a browser's CORS preflight brings to the API under each setup, computed with ``simulate``.
+
+    Origin and the Access-Control-Request-* headers reach the API only when a policy names them (the managed
+    CORS policies) or an all-viewer policy includes them, and OPTIONS must be an allowed method
+    (controlling-origin-requests.html; using-managed-origin-request-policies.html).
+    """
+    rows = []
+    for label, orp, methods in _CORS_SETUPS:
+        config = example_config("recommended")
+        b = config["CacheBehaviors"]["Items"][0]
+        b.pop("OriginRequestPolicyId", None)
+        if orp:
+            b["OriginRequestPolicyId"] = orp
+        b["AllowedMethods"] = {"Quantity": len(methods), "Items": list(methods),
+                               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
+        result = simulate(config, request_line.parse(line, _PREFLIGHT))
+        sent = (result.origin_request or {}).get("headers", {})
+        answer = f"{result.edge_status} at the edge" if result.edge_status else "forwarded to the API"
+        rows.append({"setup": label, "preflight": answer,
+                     **{name: sent.get(name.lower(), NOT_FORWARDED) for name in _PREFLIGHT}})
+    return pd.DataFrame(rows)
