@@ -43,7 +43,8 @@ def test_make_report_end_to_end(tmp_path: Path) -> None:
         assert pit["fix_verified"], pit
         if pit["kind"] == "pitfall":
             assert pit["symptom_seen"] or pit["note"].split(":", 1)[0] in BY_ID, pit
-    assert (result.run_dir / "index.html").exists()
+    index = (result.run_dir / "index.html").read_text()
+    assert "What the API needs" in index and "path-fix-cloudfront-function" in index
     # Teardown ran last and left nothing behind.
     teardown = (result.run_dir / "09_teardown.ipynb").read_text()
     assert "nothing of the stack is left" in teardown
