@@ -511,7 +511,7 @@ def test_explainer_cors_table() -> None:
     from runbook_lib.runbook import explain
 
     table = explain.cors_preflight_table().set_index("setup")
-    absent = explain.ABSENT
+    absent = explain.NOT_FORWARDED
     alone = table.loc["CachingDisabled alone"]
     assert (alone["Origin"], alone["Access-Control-Request-Method"]) == (absent, absent)
     custom = table.loc["CachingDisabled + CORS-CustomOrigin"]
