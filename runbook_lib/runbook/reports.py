@@ -47,7 +47,7 @@ _FAILED_ANCHOR = "runbook-failed-cell"
 _MERMAID_DIV = re.compile(r'<div class="jp-Mermaid">')
 
 
-def render_html(notebook: Path, html_path: Path, *, title: str | None = None) -> Path:
+def render_html(notebook: Path, html_path: Path, *, title: str | None = None, back_link: str | None = None) -> Path:
     """Render the executed ``notebook`` to one self-contained HTML file at ``html_path``.
 
     Code inputs are hidden; outputs and markdown are kept, with ANSI escapes and carriage-return
@@ -56,6 +56,8 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
     ``***``. A failed run still gets its report, with a banner at the top naming the failing cell
     and exception and linking to it. Mermaid diagrams render offline.
 
+    ``back_link``: the run's page (``index.html``) this report links back to, under its title.
+
     Returns ``html_path``. Raises :class:`ReportError` if the notebook cannot be read or the report
     cannot be written.
     """
@@ -63,7 +65,7 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
     failure = _prepare(nb)
     report_title = title if title is not None else Path(notebook).stem
     nb.metadata["title"] = report_title
-    header = _render_header(nb, report_title, _injected_parameters(nb), failure)
+    header = _render_header(nb, report_title, _injected_parameters(nb), failure, back_link)
     body = _export(nb, Path(notebook), report_title, header, failure)
     scripts = _mermaid_scripts() if _MERMAID_DIV.search(body) else ""
     head, sep, tail = body.rpartition(_SCRIPTS_MARKER)
@@ -283,6 +285,7 @@ def _render_header(
     title: str,
     parameters: dict[str, Any] | None,
     failure: _Failure | None,
+    back_link: str | None = None,
 ) -> str:
     esc = html.escape
     papermill = nb.metadata.get("papermill", {})
@@ -292,6 +295,9 @@ def _render_header(
     if when:
         subtitle += f" &middot; {esc(str(when))}"
     parts = ['<header class="runbook-header">', f'<p class="runbook-title">{subtitle}</p>']
+    if back_link:
+        parts.append(f'<p class="runbook-back"><a href="{esc(back_link)}">&larr; the whole run: '
+                     f"{esc(back_link)}</a></p>")
 
     if failure is not None:
         where = f"cell {failure.index}"
@@ -313,7 +319,7 @@ def _render_header(
         parts.append("</section>")
 
     if parameters is not None:
-        parts.append('<details class="runbook-params" open>')
+        parts.append('<details class="runbook-params">')
         parts.append(f"<summary>Parameters ({len(parameters)} injected)</summary>")
         if parameters:
             parts.append("<table>")
