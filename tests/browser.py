@@ -61,14 +61,22 @@ window.addEventListener('load', function () {
     var r = t.getBoundingClientRect(), cut = r.right > width + 1;
     // A table wider than a box around it is cut off there (reachable only by that box's scroll bar).
     for (var el = t; el && el !== document.documentElement; el = el.parentElement) {
-      if (el.scrollWidth > el.clientWidth + 1) { cut = true; }
+      var box = el.getBoundingClientRect();
+      if (el.scrollWidth > el.clientWidth + 1 && r.right > box.left + el.clientWidth + 1) { cut = true; }
     }
     if (cut) {
       found.push(Math.round(r.right) + 'px: ' + (t.innerText || '').slice(0, 60).replace(/\\s+/g, ' '));
     }
   });
+  var wide = [];
+  document.querySelectorAll('body *').forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.right > width + 1 && wide.length < 5) {
+      wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+    }
+  });
   var out = document.createElement('pre'); out.id = 'overflow-report';
-  out.textContent = JSON.stringify({width: width, overflowing: found,
+  out.textContent = JSON.stringify({width: width, overflowing: found, wide: wide,
                                      scrollWidth: document.documentElement.scrollWidth});
   document.body.appendChild(out);
 });
@@ -85,7 +93,8 @@ def table_overflow(html_file: Path, workdir: Path, *, width: int = 1280) -> dict
 
     page = html_file.read_text(encoding="utf-8")
     probe = workdir / f"overflow-{html_file.name}"
-    probe.write_text(page.replace("</body>", _OVERFLOW_PROBE + "</body>"), encoding="utf-8")
+    head, _, tail = page.rpartition("</body>")  # the last one: Mermaid's script holds the string too
+    probe.write_text(head + _OVERFLOW_PROBE + "</body>" + tail, encoding="utf-8")
     args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
             f"--user-data-dir={workdir / 'profile'}", f"--window-size={width},900", "--virtual-time-budget=10000",
             "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--dump-dom", probe.as_uri()]

@@ -7,21 +7,20 @@ refuses it, and refuses a bad value, with the valid choices in the message.
 from __future__ import annotations
 
 import ast
-import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runbook_lib.aws.names import stack_name_problem
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook.explain import check_request
+from runbook_lib.runbook import request_line
 from runbook_lib.runbook.requirements import parse as parse_requirements
 
 __all__ = ["SPECS", "Param", "validate"]
 
-_STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 
 
@@ -36,9 +35,7 @@ def _choice(options: tuple[str, ...] | list[str]) -> Callable[[Any], str | None]
 
 
 def _stack_name(v: Any) -> str | None:
-    if isinstance(v, str) and _STACK_NAME.match(v):
-        return None
-    return "Use 3-30 characters: lower-case letters, digits and '-', starting with a letter (it names a bucket)."
+    return stack_name_problem(v)
 
 
 def _string(v: Any) -> str | None:
@@ -67,7 +64,7 @@ _COMMON = {
 SPECS: dict[str, dict[str, Param]] = {
     "00_explainer": {
         "preset": Param("the /api/* settings to explain first", _choice(list(PRESETS))),
-        "request": Param("a request to follow through CloudFront: METHOD /path?query", check_request),
+        "request": Param("a request to follow through CloudFront: METHOD /path?query", request_line.check),
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": {

@@ -16,6 +16,9 @@ from runbook_lib.runbook.share import STYLE, header_html, verdict_html
 
 __all__ = ["render_index"]
 
+#: A path fix has no symptom of its own (``symptom_seen`` null): shown as a dash.
+_MARK = {True: "✓", False: "✗"}
+
 
 def render_index(summary: Mapping[str, Any], run_dir: Path) -> Path:
     """``index.html``: the run at a glance (verdict, checks, pitfalls) with a link to each report."""
@@ -27,7 +30,7 @@ def render_index(summary: Mapping[str, Any], run_dir: Path) -> Path:
         for nb in summary.get("notebooks", [])
     )
     pitfalls = "".join(
-        f"<tr><td class='nw'>{esc(p['id'])}</td><td>{'✓' if p['symptom_seen'] else '✗'}</td>"
+        f"<tr><td class='nw'>{esc(p['id'])}</td><td>{_MARK.get(p['symptom_seen'], '—')}</td>"
         f"<td class='{'ok' if p['fix_verified'] else 'bad'}'>{'✓' if p['fix_verified'] else '✗'}</td>"
         f"<td>{esc(str(p.get('note', '')))}</td></tr>"
         for p in summary.get("pitfalls", [])

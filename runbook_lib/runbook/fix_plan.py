@@ -1,0 +1,194 @@
+"""A fix plan: what ``diagnose`` would change in a distribution, written down before anything changes.
+
+:func:`make_plan` repeats diagnose → apply the first fixable finding's JSON patch → diagnose again, until no
+error or warning with a patch is left, so the combined patch is a valid RFC 6902 sequence (each op applies to
+the result of the ones before it). The plan keeps the original and the fixed DistributionConfig, the new
+policies the fix creates (placeholder IDs, ``runbook_lib.cloudfront.fixes.Fix.policies``), a readable diff,
+the requirement verdicts the model predicts before and after, and, for ``distribution:<ID>``, the ETag read
+at planning time: ``fix --apply`` refuses when the distribution has changed since
+(https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html, IfMatch).
+
+Pure apart from :func:`plan_source`, which reads a source (and the ETag) from a target.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.cloudfront.behaviors import items
+from runbook_lib.cloudfront.diagnosis import Finding, diagnose
+from runbook_lib.cloudfront.fixes import apply_patch
+from runbook_lib.errors import ConfigError
+from runbook_lib.runbook import requirements
+
+__all__ = ["PLAN_VERSION", "Plan", "aws_view", "diff", "load_plan", "make_plan", "plan_source", "save_plan"]
+
+PLAN_VERSION = 1
+_FIXABLE = ("error", "warning")
+_MAX_ROUNDS = 12
+#: The local target reaches API Gateway through MiniStack's path-style address, not the execute-api name
+#: (docs/deviations.md, ``local-origin-address``); the model is asked about the AWS form of the origin.
+_LOCAL_API_PATH = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_$")
+
+
+@dataclass
+class Plan:
+    """Everything ``fix --apply`` needs, and everything a person reviews before it runs."""
+
+    source: str
+    name: str
+    config: dict[str, Any]
+    fixed_config: dict[str, Any]
+    patch: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    policies: dict[str, Any] = field(default_factory=dict)
+    predicted_before: list[dict[str, Any]] = field(default_factory=list)
+    predicted_after: list[dict[str, Any]] = field(default_factory=list)
+    remaining: list[dict[str, Any]] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+    path: str = "/api/data"
+    distribution_id: str | None = None
+    etag: str | None = None
+    target: str | None = None
+
+    @property
+    def diff(self) -> str:
+        return diff(self.config, self.fixed_config)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.patch)
+
+    def expected_met(self) -> list[str]:
+        """The requirements the plan predicts met after the fix: what apply verifies, and rolls back on."""
+        return [v["id"] for v in self.predicted_after if v.get("met") is True]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": PLAN_VERSION, "source": self.source, "name": self.name, "target": self.target,
+                "distribution_id": self.distribution_id, "etag": self.etag, "path": self.path,
+                "requirements": self.requirements, "findings": self.findings, "patch": self.patch,
+                "policies": self.policies, "diff": self.diff, "predicted_before": self.predicted_before,
+                "predicted_after": self.predicted_after, "remaining": self.remaining, "config": self.config,
+                "fixed_config": self.fixed_config}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """A unified diff of two DistributionConfigs as indented, key-sorted JSON."""
+    a = json.dumps(before, indent=2, sort_keys=True, default=str).splitlines()
+    b = json.dumps(after, indent=2, sort_keys=True, default=str).splitlines()
+    return "\n".join(difflib.unified_diff(a, b, "current", "fixed", lineterm="", n=3))
+
+
+def aws_view(config: dict[str, Any], region: str = "us-east-1") -> dict[str, Any]:
+    """``config`` with MiniStack's path-style API origins given their execute-api form (what the model knows).
+
+    Origins are only renamed in this view; behaviors keep their places, so a patch made on the view applies to
+    ``config`` itself (no fix touches ``/Origins``).
+    """
+    from runbook_lib.aws.target import aws_api_origin  # the one place for the AWS origin form
+
+    out = []
+    for origin in items(config.get("Origins")):
+        m = _LOCAL_API_PATH.match(str(origin.get("OriginPath") or ""))
+        local = m and str(origin.get("DomainName")) in ("localhost", "127.0.0.1")
+        out.append({**origin, **aws_api_origin(m.group("api"), m.group("stage"), region)} if local and m else origin)
+    if not out:
+        return config
+    return {**config, "Origins": {**config["Origins"], "Items": out}}
+
+
+def _next_fix(findings: list[Finding], done: set[tuple[str, str]]) -> Finding | None:
+    for f in findings:
+        key = (f.code, f.behavior)
+        if f.severity in _FIXABLE and f.fix is not None and f.fix.patch and key not in done:
+            return f
+    return None
+
+
+def _summary(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "severity": f.severity, "behavior": f.behavior, "effect": f.effect,
+            "doc_url": f.doc_url, "fix": f.fix.description if f.fix else ""}
+
+
+def _fix_rounds(view: dict[str, Any], policies: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Finding],
+                                                                         dict[str, Any]]:
+    """The combined patch, the findings it addresses, and the new policies (diagnose, fix, repeat)."""
+    patch: list[dict[str, Any]] = []
+    addressed: list[Finding] = []
+    new: dict[str, Any] = {}
+    done: set[tuple[str, str]] = set()
+    current = view
+    for _ in range(_MAX_ROUNDS):
+        found = _next_fix(diagnose(current, {**policies, **new}), done)
+        if found is None or found.fix is None:
+            break
+        done.add((found.code, found.behavior))
+        addressed.append(found)
+        patch += found.fix.patch
+        new.update(found.fix.policies)
+        current = apply_patch(current, found.fix.patch)
+    return patch, addressed, new
+
+
+def make_plan(config: dict[str, Any], policies: dict[str, Any] | None = None, *, source: str = "config",
+              name: str = "distribution", requirement_ids: Any = None, path: str = "/api/data",
+              region: str = "us-east-1") -> Plan:
+    """The plan for ``config`` (pure): the model runs on :func:`aws_view`, the patch applies to ``config``."""
+    known = dict(policies or {})
+    ids = requirements.parse(requirement_ids)
+    view = aws_view(config, region)
+    patch, addressed, new = _fix_rounds(view, known)
+    fixed_view = apply_patch(view, patch)
+    after_policies = {**known, **new}
+    before = [v.to_dict() for v in requirements.predict(ids, view, known, path=path)]
+    after = [v.to_dict() for v in requirements.predict(ids, fixed_view, after_policies, path=path)]
+    left = [_summary(f) for f in diagnose(fixed_view, after_policies) if f.severity in _FIXABLE]
+    return Plan(source=source, name=name, config=config, fixed_config=apply_patch(config, patch), patch=patch,
+                findings=[_summary(f) for f in addressed], policies=new, predicted_before=before,
+                predicted_after=after, remaining=left, requirements=ids, path=path)
+
+
+def plan_source(spec: str, target: Any = None, *, requirement_ids: Any = None,
+                path: str = "/api/data") -> list[Plan]:
+    """One plan per distribution in ``spec`` (any source ``check`` accepts). For ``distribution:<ID>`` the
+    ETag is read too, and the config it belongs to must be the one the plan was made from."""
+    from runbook_lib.sources import load_source
+
+    plans = []
+    for src in load_source(spec, target):
+        region = target.region if target is not None else "us-east-1"
+        plan = make_plan(src.config, src.policies, source=src.location, name=src.name,
+                         requirement_ids=requirement_ids, path=path, region=region)
+        if src.kind == "distribution" and target is not None:
+            answer = target.client("cloudfront").get_distribution_config(Id=src.name)
+            if answer["DistributionConfig"] != src.config:
+                raise ConfigError(f"Distribution {src.name} changed while it was being planned (its config differs "
+                                  "between two reads). Run fix --plan again.")
+            plan.distribution_id, plan.etag, plan.target = src.name, str(answer["ETag"]), target.name
+        plans.append(plan)
+    return plans
+
+
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(plan.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    return out
+
+
+def load_plan(path: str | Path) -> Plan:
+    """A plan written by :func:`save_plan`; a ConfigError says what is wrong with any other file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ConfigError(f"Cannot read plan {str(path)!r} ({err}). Write one with `fix SOURCE --plan FILE`.") from err
+    if not isinstance(data, dict) or data.get("version") != PLAN_VERSION or "fixed_config" not in data:
+        raise ConfigError(f"{str(path)!r} is not a fix plan (version {PLAN_VERSION}, with fixed_config). "
+                          "Write one with `fix SOURCE --plan FILE`.")
+    keep = {k: v for k, v in data.items() if k not in ("version", "diff")}
+    return Plan(**keep)
