@@ -77,6 +77,15 @@ SPECS: dict[str, dict[str, Param]] = {
         "domain_name": Param("target aws only: a domain you control, for the base path mapping fix", _string),
         "certificate_arn": Param("target aws only: an issued ACM certificate for domain_name", _string),
     },
+    "05_fix_safely": {
+        **_COMMON,
+        "source": Param("what to fix: distribution:<ID>, a saved config, a template or a Terraform plan (empty: "
+                        "the stack's distribution)", _string),
+        "requirements": Param("what the API needs: comma-separated ids or a .json/.yaml file (empty: the six "
+                              "defaults)", _requirements),
+        "apply": Param("True: apply the plan (backup, change, probes, automatic rollback); False: change nothing",
+                       lambda v: None if isinstance(v, bool) else "Pass True or False."),
+    },
     "09_teardown": dict(_COMMON),
 }
 

@@ -47,6 +47,7 @@ __all__ = [
     "CachePolicySpec",
     "NameBehavior",
     "check",
+    "py_literal",
     "to_boto3_code",
     "to_cache_policy_config",
     "to_cdk_typescript",
@@ -214,6 +215,10 @@ def _py_literal(value: Any, indent: int = 0) -> str:
     if isinstance(value, int):
         return str(value)
     raise TypeError(f"cannot render {type(value).__name__} as a Python literal")
+
+
+#: Public name of the literal renderer, for the other exporters (runbook_lib.runbook.fix_export).
+py_literal = _py_literal
 
 
 def to_boto3_code(spec: CachePolicySpec) -> str:
