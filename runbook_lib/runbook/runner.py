@@ -34,7 +34,7 @@ __all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "ru
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
 NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "04_your_distribution",
-             "09_teardown")
+             "05_fix_safely", "09_teardown")
 
 
 @dataclass
