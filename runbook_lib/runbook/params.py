@@ -85,6 +85,15 @@ SPECS: dict[str, dict[str, Param]] = {
                               "defaults)", _requirements),
         "replay": Param("none: predict only (the replay behind an echo API is not built yet)", _choice(("none",))),
     },
+    "05_fix_safely": {
+        **_COMMON,
+        "source": Param("what to fix: distribution:<ID>, a saved config, a template or a Terraform plan (empty: "
+                        "the stack's distribution)", _string),
+        "requirements": Param("what the API needs: comma-separated ids or a .json/.yaml file (empty: the six "
+                              "defaults)", _requirements),
+        "apply": Param("True: apply the plan (backup, change, probes, automatic rollback); False: change nothing",
+                       lambda v: None if isinstance(v, bool) else "Pass True or False."),
+    },
     "09_teardown": dict(_COMMON),
 }
 
