@@ -19,6 +19,11 @@ except ImportError:  # pragma: no cover - tests/ run without a package __init__
     from prerequisites import pytest_runtest_makereport  # type: ignore[no-redef] # noqa: F401
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``after_stubber_tests`` run last (a stable sort keeps the others' order)."""
+    items.sort(key=lambda item: item.get_closest_marker("after_stubber_tests") is not None)
+
+
 @pytest.fixture(scope="session")
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
     with LocalAWS(log_dir=tmp_path_factory.mktemp("ministack")) as aws:
