@@ -321,16 +321,19 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _add_check(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", help="distribution:<ID>, a saved get-distribution(-config) JSON, a CloudFormation "
-                                  "or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
+    p.add_argument("source", nargs="?", help="distribution:<ID>, a saved get-distribution(-config) JSON, a "
+                   "CloudFormation or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
+    p.add_argument("--all", action="store_true", help="instead of SOURCE: every distribution of the account "
+                                                      "(one account per --profile), checked statically")
     p.add_argument("--requirements", help="comma-separated requirement ids, or a JSON/YAML file of them "
                                           "(default: the six defaults)")
     p.add_argument("--api-origin", action="append", default=[], metavar="ID",
                    help="treat this origin as an API even though its name does not say so (repeatable)")
-    p.add_argument("--target", choices=("local", "aws"), default="local", help="where distribution:<ID> lives")
+    p.add_argument("--target", choices=("local", "aws"), default="local",
+                   help="where distribution:<ID> and --all read from")
     p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
     p.add_argument("--region", default="", help="AWS region for --target aws")
-    p.add_argument("--profile", default="", help="AWS profile for --target aws")
+    p.add_argument("--profile", action="append", default=[], help="AWS profile (repeatable with --all)")
     p.add_argument("--replay", choices=("none",), default="none",
                    help="none: static prediction by the models (replay behind an echo API is not built yet)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -339,11 +342,21 @@ def _add_check(p: argparse.ArgumentParser) -> None:
 
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import check as checker
+    from runbook_lib.runbook import fleet
 
-    target = None
-    if args.source.startswith("distribution:"):
-        target = connect(args.target, args.region, args.endpoint_url, args.profile)
-    result = checker.check(args.source, args.requirements, args.api_origin, target)
+    if args.all == bool(args.source):
+        raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
+                          "--target aws`).")
+    profiles = args.profile or [""]
+    if args.all:
+        targets = [(p if len(profiles) > 1 else "", connect(args.target, args.region, args.endpoint_url, p))
+                   for p in profiles]
+        result = fleet.check_all(targets, args.requirements, tuple(args.api_origin))
+    else:
+        target = None
+        if args.source.startswith("distribution:"):
+            target = connect(args.target, args.region, args.endpoint_url, profiles[0])
+        result = checker.check(args.source, args.requirements, args.api_origin, target)
     if args.out:
         checker.write(result, args.out)
     if args.json:
@@ -351,6 +364,8 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
     else:
         out.write(checker.table(result))
+        if args.all:
+            out.write(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fleet.counts(result).items()) + "\n")
     return 0 if result.ok else 1
 
 
