@@ -12,6 +12,7 @@ from typing import Any
 
 from runbook_lib.cloudfront.behaviors import Behavior, compile_behaviors
 from runbook_lib.cloudfront.docs import cloudfront_guide
+from runbook_lib.cloudfront.fields import check_request
 from runbook_lib.cloudfront.headers import (
     ALWAYS_REMOVED,
     CF_ID_PLACEHOLDER,
@@ -27,6 +28,7 @@ from runbook_lib.cloudfront.headers import (
     via_value,
 )
 from runbook_lib.cloudfront.rules.config import ConfigIssue, config_issues
+from runbook_lib.cloudfront.shape import check_inputs
 from runbook_lib.errors import ConfigError
 
 __all__ = [
@@ -144,6 +146,7 @@ def _compiled(config: dict[str, Any], policies: dict[str, Any] | None) -> _Compi
         and hit.policies_snapshot == policies
     ):
         return hit
+    check_inputs(config, policies)  # one ConfigError naming the path of a malformed field, never a traceback
     behaviors = compile_behaviors(config, policies)
     issues = config_issues(config, policies)
     entry = _Compiled(
@@ -212,6 +215,7 @@ def _read_request(request: Any) -> tuple[str, str, str, str, dict[str, str], str
             headers[lname] = f"{headers[lname]}{sep}{value}"
         else:
             headers[lname] = str(value)
+    check_request(method, path + query, headers)
     version = str(request.get("http_version", "1.1"))
     client_ip = str(request.get("client_ip") or VIEWER_IP_PLACEHOLDER)
     return method, scheme, path if path.startswith("/") else "/" + path, query, headers, version, client_ip
