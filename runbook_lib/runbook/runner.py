@@ -27,13 +27,24 @@ from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS, connect
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import lab_results, lifecycle, params, redact, reports, requirements, results, run_index
+from runbook_lib.runbook import (
+    lab_results,
+    lifecycle,
+    params,
+    redact,
+    reports,
+    requirements,
+    results,
+    run_index,
+    share,
+)
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "run"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
-NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "09_teardown")
+NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "04_your_distribution",
+             "05_fix_safely", "09_teardown")
 
 
 @dataclass
@@ -56,7 +67,7 @@ def _local_aws(target: str, run_dir: Path) -> Iterator[LocalAWS | None]:
         yield None
         return
     _log("starting the local AWS (MiniStack) on 127.0.0.1 ...")
-    with lifecycle.signals_interrupt(), LocalAWS(log_dir=run_dir) as aws:
+    with LocalAWS(log_dir=run_dir) as aws:
         pid = aws.process.pid if aws.process else None
         _log(f"local AWS ready at {aws.endpoint_url} (pid {pid}, log: {aws.log_path})")
         yield aws
@@ -129,6 +140,7 @@ def _write_summary(result: RunResult, target: str, preset: str, entries: list[di
         result.summary["ok"] = False
     (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
     run_index.render_index(result.summary, run_dir)
+    share.render_report(result.summary, run_dir)
 
 
 def _execute_all(notebooks: tuple[str, ...], base: dict[str, Any], run_dir: Path, limit: float,
@@ -172,7 +184,8 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path, limit: float, aws: 
         status, error, down = "error", str(err), str(err) if err.emulator_down else ""
     except Exception as err:  # a dead kernel: the run goes on (teardown still runs), marked failed
         status, error = "error", f"{type(err).__name__}: {err}"
-    html = reports.render_html(out_nb, run_dir / f"{name}.html", title=name) if out_nb.exists() else None
+    html = (reports.render_html(out_nb, run_dir / f"{name}.html", title=name, back_link="index.html")
+            if out_nb.exists() else None)
     took = time.monotonic() - start
     _log(f"  {name:<24} {status:<5} {took:6.1f} s" + (f"  {error}" if error else ""))
     entry: dict[str, Any] = {"name": name, "status": status, "html": html.name if html else None}
