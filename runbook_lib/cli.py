@@ -24,11 +24,13 @@ from runbook_lib.aws.calls import convert
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import connect
+from runbook_lib.cloudfront import shape
 from runbook_lib.cloudfront.diagnosis import Finding, diagnose
+from runbook_lib.cloudfront.fields import check_field
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
-from runbook_lib.runbook import fix_cli, request_line
+from runbook_lib.runbook import fix_cli, redact, request_line
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -54,20 +56,40 @@ def load_json(path: str, what: str) -> Any:
         raise ConfigError(
             f"{what.capitalize()} file {path!r} is not JSON ({err.msg} at line {err.lineno})."
         ) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{what.capitalize()} file {path!r} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start}). Save it as UTF-8, as `aws cloudfront get-distribution-config` writes it."
+        ) from err
+    except RecursionError as err:
+        raise ConfigError(
+            f"{what.capitalize()} file {path!r} is nested too deeply to be a DistributionConfig (a real one nests "
+            "about ten levels). Check that it is the file you meant."
+        ) from err
 
 
 def _distribution_config(data: Any, path: str) -> dict[str, Any]:
     # Accept the bare DistributionConfig or a whole get_distribution_config / get_distribution answer.
+    where: list[str] = []
     if isinstance(data, dict) and isinstance(data.get("Distribution"), dict):
-        data = data["Distribution"]
+        data, where = data["Distribution"], ["Distribution"]
     if isinstance(data, dict) and isinstance(data.get("DistributionConfig"), dict):
-        data = data["DistributionConfig"]
+        data, where = data["DistributionConfig"], [*where, "DistributionConfig"]
     if not isinstance(data, dict) or "DefaultCacheBehavior" not in data:
         raise ConfigError(
             f"{path!r} holds no DistributionConfig (no DefaultCacheBehavior). Save the output of "
             "`aws cloudfront get-distribution-config --id ID` or its DistributionConfig."
         )
+    try:
+        shape.check_config(data, ".".join(where))
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from err
     return data
+
+
+def _warn_quotas(config: dict[str, Any], policies: dict[str, Any] | None) -> None:
+    for warning in shape.quota_warnings(config, policies):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _policies(path: str | None) -> dict[str, Any] | None:
@@ -92,7 +114,8 @@ def _parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
         raise ConfigError(f"-H must look like 'Name: value', found {text!r}.")
-    return name.strip(), value.strip()
+    check_field(name.strip(), value.strip(" \t"))
+    return name.strip(), value.strip(" \t")
 
 
 # --- simulate ---------------------------------------------------------------------------------------
@@ -109,6 +132,8 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--http-version", choices=("1.0", "1.1", "2"), default="1.1")
     p.add_argument("--body", help="request body (a GET with a body gets 403)")
     p.add_argument("--json", action="store_true", help="print the result dict as JSON")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="print Authorization, Cookie and other credential values in clear (masked by default)")
 
 
 def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
@@ -119,12 +144,16 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     request = {**_parse_request(args.request, headers, host, args.scheme), "http_version": args.http_version}
     if args.body is not None:
         request["body"] = args.body
-    result = simulate(config, request, _policies(args.policies))
+    policies = _policies(args.policies)
+    result = simulate(config, request, policies)
+    _warn_quotas(config, policies)
+    d = result.to_dict()
+    if d["origin_request"] is not None and not args.show_secrets:
+        d["origin_request"]["headers"] = redact.headers(d["origin_request"]["headers"])
     if args.json:
-        json.dump(result.to_dict(), out, indent=2)
+        json.dump(d, out, indent=2)
         out.write("\n")
         return 0
-    d = result.to_dict()
     out.write(f"behavior:      {d['behavior']}\n")
     if d["edge_status"] is not None:
         where = f" -> {result.redirect_location}" if result.redirect_location else ""
@@ -197,6 +226,7 @@ def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
             make_cloudfront_client(args.target, args.endpoint_url), args.distribution_id
         )
     findings = diagnose(config, policies)
+    _warn_quotas(config, policies)
     if args.json:
         json.dump([f.to_dict() for f in findings], out, indent=2)
         out.write("\n")

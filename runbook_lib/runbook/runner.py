@@ -27,7 +27,17 @@ from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS, connect
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import lab_results, lifecycle, params, reports, requirements, results, run_index, share
+from runbook_lib.runbook import (
+    lab_results,
+    lifecycle,
+    params,
+    redact,
+    reports,
+    requirements,
+    results,
+    run_index,
+    share,
+)
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "run"]
 
@@ -57,7 +67,7 @@ def _local_aws(target: str, run_dir: Path) -> Iterator[LocalAWS | None]:
         yield None
         return
     _log("starting the local AWS (MiniStack) on 127.0.0.1 ...")
-    with lifecycle.signals_interrupt(), LocalAWS(log_dir=run_dir) as aws:
+    with LocalAWS(log_dir=run_dir) as aws:
         pid = aws.process.pid if aws.process else None
         _log(f"local AWS ready at {aws.endpoint_url} (pid {pid}, log: {aws.log_path})")
         yield aws
@@ -102,7 +112,8 @@ def run(
     result = RunResult(run_dir)
     entries: list[dict[str, Any]] = []
     try:
-        with lifecycle.signals_interrupt(), lifecycle.kernel_tmp(run_dir), _local_aws(target, run_dir) as aws:
+        with (lifecycle.signals_interrupt(), redact.run_key(), lifecycle.kernel_tmp(run_dir),
+              _local_aws(target, run_dir) as aws):
             base = {"target": target, "stack_name": stack_name, "region": region, "profile": profile,
                     "endpoint_url": aws.endpoint_url if aws else "", "results_dir": str(run_dir.resolve()),
                     "preset": preset, "requirements": requirement_ids}
