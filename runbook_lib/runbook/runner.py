@@ -119,8 +119,10 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
         pm.execute_notebook(
             str(NOTEBOOK_DIR / f"{name}.ipynb"), str(out_nb), parameters=parameters, kernel_name="python3",
             progress_bar=False, cwd=str(run_dir), request_save_on_cell_execute=False,
-            # ipykernel warns on every start that its loopback TCP channel is unencrypted: noise here.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # ipykernel warns on every start that its loopback TCP channel is unencrypted, and logs
+            # "KeyboardInterrupt caught in kernel" at ERROR when papermill stops it: noise here. A cell's
+            # own error still reaches the notebook, its report and the summary.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as err:
         status, error = "error", f"{err.ename}: {err.evalue}"
@@ -185,7 +187,9 @@ def _point_latest(out_root: Path, run_dir: Path) -> None:
 def print_summary(result: RunResult) -> None:
     s = result.summary
     p = s["probes"]
-    _log(f"\n{'PASS' if result.ok else 'FAIL'}: target={s['target']}, preset={s.get('preset')}, {p['total']} checks: "
+    why = share.why_failed(s)
+    word = "PASS" if result.ok else "FAIL" + (f" ({'; '.join(why)})" if why else "")
+    _log(f"\n{word}: target={s['target']}, preset={s.get('preset')}, {p['total']} checks: "
          f"{p['passed']} passed, {p['failed']} failed, {p['deviations']} known emulator deviations, "
          f"{p.get('not_observed', 0)} not observed")
     needs = s.get("requirements")
@@ -209,7 +213,8 @@ def print_summary(result: RunResult) -> None:
     if "pitfalls" in s:
         for problem in lab_results.problems(s["pitfalls"], local=s["target"] == "local"):
             _log(f"  lab problem: {problem}")
-    _log(f"reports: {result.run_dir / 'index.html'} (also outputs/latest/index.html)")
+    _log(f"reports: {result.run_dir / 'index.html'} (also outputs/latest/index.html); "
+         f"one file to share: {result.run_dir / 'report.html'}")
 
 
 def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> int:
@@ -218,7 +223,9 @@ def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> i
     with LocalAWS(log_dir=run_dir) as aws:
         _log(f"local AWS at {aws.endpoint_url}; notebooks with target='local' find it through ${ENDPOINT_ENV}")
         env = {**os.environ, ENDPOINT_ENV: aws.endpoint_url}
-        cmd = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", str(NOTEBOOK_DIR), *extra_args]
+        # Jupyter refuses to start as root without --allow-root; in a container root is the usual user.
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", *as_root, str(NOTEBOOK_DIR), *extra_args]
         try:
             return subprocess.call(cmd, env=env)
         except KeyboardInterrupt:
