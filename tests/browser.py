@@ -1,28 +1,25 @@
 """Headless Chromium for the tests that prove a report renders offline (shared by several test modules).
 
 Without Chromium a browser test is skipped with the reason, unless ``CI`` is set: then it fails,
-because CI must run it.
+because CI must run it (tests/prerequisites.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+try:
+    from tests import prerequisites
+except ImportError:  # pragma: no cover - tests/ run without a package __init__
+    import prerequisites  # type: ignore[no-redef]
+
+__all__ = ["chromium", "dump_dom"]
 
 
 def chromium() -> str:
     """The Chromium executable; skips (or fails on CI) when there is none."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if found:
-        return found
-    reason = "Chromium is not installed (apt-get install -y chromium); the browser test needs it"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-        pytest.fail(reason + " and CI must run it.")
-    pytest.skip(reason + ".")
+    return prerequisites.executable("chromium", "apt-get install -y chromium", "/usr/bin/chromium")
 
 
 def dump_dom(html_file: Path, profile: Path, *, dead_proxy: bool, budget_ms: int = 10000) -> str:
