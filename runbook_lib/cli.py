@@ -1,33 +1,46 @@
 """Command line: ``python -m runbook_lib <command> ...``.
 
 Commands are rows of ``COMMANDS`` (name -> (help, add_arguments, run)), so another module can add
-one without touching the others. ``main(argv)`` returns the exit code: 0 on success, 2 on any
-error, reported as one line on stderr with no traceback.
+one without touching the others. ``main(argv)`` returns the exit code: 0 on success; 1 when the command
+ran and found a failure (``diagnose`` findings at or above ``--fail-on``, a ``report`` that is not ok); 2 on
+any error, reported as one line on stderr with no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from runbook_lib.aws.calls import convert
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import connect
-from runbook_lib.cloudfront.diagnosis import diagnose
+from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
-from runbook_lib.errors import ConfigError, RunbookError
-from runbook_lib.runbook import fix_cli
+from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
+from runbook_lib.runbook import fix_cli, request_line
 
-__all__ = ["COMMANDS", "main", "fetch_distribution", "make_cloudfront_client", "load_json"]
+__all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
+
+#: ``diagnose --fail-on LEVEL``: the finding severities that make the command exit 1.
+_FAIL_ON: dict[str, frozenset[str]] = {
+    "error": frozenset({"error"}),
+    "warning": frozenset({"error", "warning"}),
+    "never": frozenset(),
+}
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace, TextIO], int]
 
-DEFAULT_VIEWER_HOST = "d111111abcdef8.cloudfront.net"  # the example domain of the CloudFront docs
 
 
 def load_json(path: str, what: str) -> Any:
@@ -67,12 +80,11 @@ def _policies(path: str | None) -> dict[str, Any] | None:
     return data
 
 
-def _parse_request(text: str) -> tuple[str, str, str]:
-    parts = text.split()
-    if len(parts) != 2 or not parts[1].startswith("/"):
-        raise ConfigError(f"--request must look like 'GET /api/data?since=2020-01-01', found {text!r}.")
-    path, _, query = parts[1].partition("?")
-    return parts[0].upper(), path, query
+def _parse_request(text: str, headers: dict[str, str], host: str, scheme: str) -> dict[str, Any]:
+    problem = request_line.check(text)
+    if problem is not None:
+        raise ConfigError(f"--request must look like 'GET /api/data?since=2020-01-01', found {text!r}. {problem}")
+    return request_line.parse(text, headers, host=host, scheme=scheme)
 
 
 def _parse_header(text: str) -> tuple[str, str]:
@@ -100,19 +112,10 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
 
 def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     config = _distribution_config(load_json(args.config, "config"), args.config)
-    method, path, query = _parse_request(args.request)
     headers = dict(_parse_header(h) for h in args.header)
-    if not any(k.lower() == "host" for k in headers):
-        aliases = (config.get("Aliases") or {}).get("Items") or []
-        headers["Host"] = str(aliases[0]) if aliases else DEFAULT_VIEWER_HOST
-    request: dict[str, Any] = {
-        "method": method,
-        "scheme": args.scheme,
-        "path": path,
-        "query": query,
-        "headers": headers,
-        "http_version": args.http_version,
-    }
+    aliases = (config.get("Aliases") or {}).get("Items") or []
+    host = str(aliases[0]) if aliases else request_line.EXAMPLE_DISTRIBUTION_DOMAIN
+    request = {**_parse_request(args.request, headers, host, args.scheme), "http_version": args.http_version}
     if args.body is not None:
         request["body"] = args.body
     result = simulate(config, request, _policies(args.policies))
@@ -129,7 +132,7 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     if o is not None:
         q = "" if o["query"] is None else f"?{o['query']}"
         out.write(f"origin:        {d['origin_id']}: {o['method']} {o['path']}{q}\n")
-        if o["query"] is None and query:
+        if o["query"] is None and request["query"]:
             out.write("               (query string not forwarded)\n")
         out.write("headers:\n")
         for name, value in o["headers"].items():
@@ -176,6 +179,12 @@ def _add_diagnose(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("local", "aws"), default="aws", help="where --distribution-id lives")
     p.add_argument("--endpoint-url", help="endpoint of the local emulator (required with --target local)")
     p.add_argument("--json", action="store_true", help="print the findings as a JSON list")
+    p.add_argument("--fail-on", choices=tuple(_FAIL_ON), default="error",
+                   help="exit 1 when a finding at or above this severity exists (default: error; never: exit 0)")
+
+
+def _failing(findings: list[Finding], fail_on: str) -> list[Finding]:
+    return [f for f in findings if f.severity in _FAIL_ON[fail_on]]
 
 
 def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
@@ -190,7 +199,17 @@ def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         json.dump([f.to_dict() for f in findings], out, indent=2)
         out.write("\n")
-        return 0
+    else:
+        _write_findings(findings, out)
+    failing = _failing(findings, args.fail_on)
+    if failing:
+        print(f"diagnose: {len(failing)} finding(s) at or above {args.fail_on!r} "
+              f"({', '.join(sorted({f.code for f in failing}))}); exit 1. Fix them, or pass --fail-on never.",
+              file=sys.stderr)
+    return 1 if failing else 0
+
+
+def _write_findings(findings: list[Finding], out: TextIO) -> None:
     if not findings:
         out.write("No findings.\n")
     for f in findings:
@@ -200,7 +219,6 @@ def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
             for op in f.fix.patch:
                 out.write(f"       {json.dumps(op)}\n")
         out.write(f"  doc: {f.doc_url}\n")
-    return 0
 
 
 # --- report, lab, clean-notebooks -------------------------------------------------------------------
@@ -240,14 +258,47 @@ def _run_lab(args: argparse.Namespace, out: TextIO) -> int:
     return runner.lab(out_root=args.out)
 
 
+def _add_local_aws(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="outputs", help="MiniStack's log goes to OUT/local-aws/")
+    p.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+
+
+def _run_local_aws(args: argparse.Namespace, out: TextIO) -> int:
+    """Start the embedded local AWS alone and keep it up until SIGINT or SIGTERM, then stop it cleanly.
+
+    stdout: ``endpoint_url=...`` first (flushed at once, for a script to read), then ``ministack_pid=`` and
+    ``log=``; what to do with the endpoint goes to stderr.
+    """
+    from runbook_lib.aws.local import LocalAWS
+    from runbook_lib.aws.target import ENDPOINT_ENV
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with LocalAWS(log_dir=Path(args.out) / "local-aws", port=args.port) as aws:
+            assert aws.process is not None
+            out.write(f"endpoint_url={aws.endpoint_url}\nministack_pid={aws.process.pid}\nlog={aws.log_path}\n")
+            out.flush()
+            print(f"The local AWS runs on {aws.endpoint_url} until Ctrl-C or SIGTERM. Pass it to a notebook "
+                  f"with `papermill ... -p endpoint_url {aws.endpoint_url}`, or export "
+                  f"{ENDPOINT_ENV}={aws.endpoint_url} before starting Jupyter.", file=sys.stderr, flush=True)
+            while not stop.wait(0.5):
+                if aws.process.poll() is not None:
+                    raise LocalStackError(f"MiniStack exited with code {aws.process.returncode} while serving. "
+                                          f"Its log is {aws.log_path}.")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("The local AWS is stopped.", file=sys.stderr)
+    return 0
+
+
 def _add_clean(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", help="notebooks or folders of notebooks")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a notebook has outputs")
 
 
 def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
-    from pathlib import Path
-
     from runbook_lib.runbook import notebooks
 
     paths = [Path(p) for p in args.paths]
@@ -262,12 +313,53 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# --- check -------------------------------------------------------------------------------------------
+
+
+def _add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="distribution:<ID>, a saved get-distribution(-config) JSON, a CloudFormation "
+                                  "or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
+    p.add_argument("--requirements", help="comma-separated requirement ids, or a JSON/YAML file of them "
+                                          "(default: the six defaults)")
+    p.add_argument("--api-origin", action="append", default=[], metavar="ID",
+                   help="treat this origin as an API even though its name does not say so (repeatable)")
+    p.add_argument("--target", choices=("local", "aws"), default="local", help="where distribution:<ID> lives")
+    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
+    p.add_argument("--region", default="", help="AWS region for --target aws")
+    p.add_argument("--profile", default="", help="AWS profile for --target aws")
+    p.add_argument("--replay", choices=("none",), default="none",
+                   help="none: static prediction by the models (replay behind an echo API is not built yet)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--out", help="also write check.json and check.txt into this folder")
+
+
+def _run_check(args: argparse.Namespace, out: TextIO) -> int:
+    from runbook_lib.runbook import check as checker
+
+    target = None
+    if args.source.startswith("distribution:"):
+        target = connect(args.target, args.region, args.endpoint_url, args.profile)
+    result = checker.check(args.source, args.requirements, args.api_origin, target)
+    if args.out:
+        checker.write(result, args.out)
+    if args.json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(checker.table(result))
+    return 0 if result.ok else 1
+
+
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
     "report": ("run every notebook headless into outputs/<UTC timestamp>/ (make report)", _add_report, _run_report),
     "lab": ("open the notebooks in JupyterLab with a local AWS running (make lab)", _add_lab, _run_lab),
+    "local-aws": ("run the embedded local AWS alone until Ctrl-C or SIGTERM (prints endpoint_url=...)",
+                  _add_local_aws, _run_local_aws),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
+    "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
+              _add_check, _run_check),
     "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
             fix_cli.add_arguments, fix_cli.run),
 }
@@ -293,4 +385,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return COMMANDS[args.command][2](args, stream)
     except (RunbookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as err:  # one conversion for every AWS error (aws.calls)
+        print(f"error: {convert(err) or err}", file=sys.stderr)
         return 2

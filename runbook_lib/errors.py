@@ -1,13 +1,23 @@
 """Typed errors. Every message says what was expected, what was found and what to do next.
 
-AWS's own errors (botocore ``ClientError``) become :class:`ProvisioningError` in ``aws.calls``.
+AWS's own errors become :class:`ProvisioningError` (a failed call) or :class:`AwsAccessError` (credentials,
+profile, endpoint, throttling) in ``aws.calls``.
 """
 
 from __future__ import annotations
 
+__all__ = [
+    "AwsAccessError", "CachePolicyError", "ConfigError", "LocalStackError", "ParameterError", "ProvisioningError",
+    "ReportError", "RunbookError", "VerdictFailed",
+]
+
 
 class RunbookError(Exception):
     """Base class of every error the runbook raises on purpose."""
+
+    def _render_traceback_(self) -> list[str]:
+        """How IPython (a notebook cell) shows it: one line, the error and its fix, not a traceback."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 class ParameterError(RunbookError, ValueError):
@@ -24,6 +34,16 @@ class ProvisioningError(RunbookError):
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         #: The AWS error code when the cause was a botocore ClientError (e.g. "InvalidArgument").
+        self.code = code
+
+
+class AwsAccessError(RunbookError):
+    """AWS cannot be reached or will not answer these credentials: missing or expired credentials, an unknown
+    profile, no route to the endpoint, or throttling that outlasted the retries. The message names the fix."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        #: AWS's error code, or the botocore exception's name (e.g. "NoCredentialsError").
         self.code = code
 
 

@@ -6,6 +6,8 @@ The expected values come from the request that was sent and from the AWS rules t
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
 
@@ -13,10 +15,11 @@ import nbformat
 import papermill
 import pytest
 
+from runbook_lib import cli
 from runbook_lib.aws import presets
 from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import explain
+from runbook_lib.runbook import explain, params, request_line
 from runbook_lib.runbook.redact import mask
 from runbook_lib.runbook.reports import render_html
 
@@ -71,7 +74,7 @@ def test_allviewer_forwards_the_viewer_host_and_api_gateway_answers_403() -> Non
     # https://repost.aws/knowledge-center/configure-cloudfront-to-forward-headers
     bad = _follow("allviewer", "GET /api/data")
     good = _follow("recommended", "GET /api/data")
-    assert bad["origin_status"] == 403 and bad["headers"]["host"] == explain.DISTRIBUTION_DOMAIN  # type: ignore[index]
+    assert bad["origin_status"] == 403 and bad["headers"]["host"] == request_line.EXAMPLE_DISTRIBUTION_DOMAIN  # type: ignore[index]
     # origin-request-understand-origin-request-policy.html: CloudFront adds Host: <origin domain>
     assert good["origin_status"] is None and good["headers"]["host"] == API["DomainName"]  # type: ignore[index]
 
@@ -120,8 +123,8 @@ def test_compare_presets_has_a_row_per_request_and_preset_and_masks_credentials(
     assert len(table) == 2 * len(presets.PRESETS)
     rows = table.set_index(["request", "preset"])
     assert rows.loc[("GET /api/data?" + QUERY, "recommended"), "Authorization"] == mask(TOKEN)
-    assert rows.loc[("GET /api/data?" + QUERY, "caching-optimized"), "Authorization"] == explain.ABSENT
-    assert rows.loc[("GET /api/data?" + QUERY, "legacy-no-query"), "query"] == explain.ABSENT
+    assert rows.loc[("GET /api/data?" + QUERY, "caching-optimized"), "Authorization"] == explain.NOT_FORWARDED
+    assert rows.loc[("GET /api/data?" + QUERY, "legacy-no-query"), "query"] == explain.NOT_FORWARDED
     assert rows.loc[("GET /api/data?" + QUERY, "recommended"), "query"] == QUERY
     assert rows.loc[("GET /api/data?" + QUERY, "allviewer"), "status"] == 403
     assert set(rows.xs("GET /api", level="request")["behavior"]) == {"default"}
@@ -158,7 +161,7 @@ def test_authorization_in_an_orp_follows_the_newest_text_and_says_so() -> None:
 
 
 def test_path_fixes_one_broken_four_fixed() -> None:
-    rows = explain.path_fixes("/api/items")
+    rows = explain.path_fix_table("/api/items")
     assert len(rows) == 5
     broken = rows.iloc[0]
     assert broken["CloudFront sends"] == "/prod/api/items"
@@ -172,11 +175,11 @@ def test_path_fixes_one_broken_four_fixed() -> None:
 @pytest.mark.parametrize("line", ["FETCH /api", "GET api/data", "", "GET /a b"])
 def test_bad_request_lines_are_refused_with_an_example(line: str) -> None:
     with pytest.raises(ParameterError, match=r"GET /api/data\?since=2020-01-01|Valid methods|must start"):
-        explain.parse_request(line)
+        request_line.parse(line)
 
 
 def test_full_url_sets_scheme_and_host() -> None:
-    req = explain.parse_request("GET http://example.com/api/x?a=1")
+    req = request_line.parse("GET http://example.com/api/x?a=1")
     assert (req["scheme"], req["path"], req["query"], req["headers"]["Host"]) == ("http", "/api/x", "a=1",
                                                                                    "example.com")
     # ViewerProtocolPolicy redirect-to-https: GET over HTTP gets 301 (using-https-viewers-to-cloudfront.html)
@@ -251,3 +254,23 @@ def test_bad_parameter_stops_at_the_first_cell_after_the_parameters(
     failed = [i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs)]
     assert failed == [first_after]
     assert "params.validate" in code[first_after].source
+
+
+def test_the_cli_and_the_explainer_read_a_request_line_the_same_way(tmp_path: Path) -> None:
+    # One parser (runbook/request_line.py) behind explain.follow, the notebook's `request` parameter and the CLI.
+    config_file = tmp_path / "dist.json"
+    config_file.write_text(json.dumps(explain.example_config("legacy-no-query")))
+    for line in ("GET /api/data?since=2020-01-01", "POST /api/items?a=1&a=2", "GET http://example.com/api/x"):
+        out = io.StringIO()
+        assert cli.main(["simulate", "--config", str(config_file), "--request", line, "--json"], out) == 0
+        by_cli = json.loads(out.getvalue())
+        by_explainer = explain.follow(explain.example_config("legacy-no-query"), line)
+        assert (by_cli["behavior"], by_cli["edge_status"]) == (by_explainer["behavior"], by_explainer["edge_status"])
+        sent = by_cli["origin_request"] or {}
+        assert (sent.get("path"), sent.get("query")) == (by_explainer["path"], by_explainer["query"])
+    assert request_line.check("FETCH /api") == explain_check("FETCH /api")
+
+
+def explain_check(line: str) -> str | None:
+    """What the explainer notebook's parameter check says (params.SPECS), for the comparison above."""
+    return params.SPECS["00_explainer"]["request"].check(line)

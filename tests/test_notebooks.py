@@ -13,9 +13,8 @@ from runbook_lib.aws import presets, provision, teardown
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import Target
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import requirements, results, runner, verify
+from runbook_lib.runbook import lab_results, requirements, results, runner, verify
 from runbook_lib.runbook.deviations import BY_ID
-from runbook_lib.runbook.pitfalls import PITFALL_IDS
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +35,14 @@ def test_make_report_end_to_end(tmp_path: Path) -> None:
     table = pd.read_csv(result.run_dir / "probes.csv")
     assert list(table.columns) == results.COLUMNS
     assert (tmp_path / "latest").resolve() == result.run_dir.resolve()
-    # Every pitfall is present with its fix verified; an unseen symptom names the deviation that hid it.
-    assert {p["id"] for p in summary["pitfalls"]} == set(PITFALL_IDS)
+    # Every pitfall and path fix is present with its fix verified; an unseen symptom names the deviation
+    # that hid it.
+    assert [p["id"] for p in summary["pitfalls"]] == list(lab_results.ENTRY_IDS)
+    assert len(summary["pitfalls"]) == 10 and lab_results.problems(summary["pitfalls"], local=True) == []
     for pit in summary["pitfalls"]:
         assert pit["fix_verified"], pit
-        assert pit["symptom_seen"] or pit["note"].split(":", 1)[0] in BY_ID, pit
+        if pit["kind"] == "pitfall":
+            assert pit["symptom_seen"] or pit["note"].split(":", 1)[0] in BY_ID, pit
     assert (result.run_dir / "index.html").exists()
     # Teardown ran last and left nothing behind.
     teardown = (result.run_dir / "09_teardown.ipynb").read_text()
@@ -119,3 +121,93 @@ def test_rebuild_reuses_and_teardown_removes_only_what_it_made(local_target: Tar
     assert "someone-elses-bucket" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert foreign_api in {a["id"] for a in apig.get_rest_apis()["items"]}
     assert teardown.remove(local_target, "rb-own", progress=False) == []  # idempotent
+
+
+# --- failures fail: one stack shared by the tests below ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def verdict_stack(local_aws: LocalAWS) -> Target:
+    from runbook_lib.aws.target import connect
+
+    target = connect("local", endpoint_url=local_aws.endpoint_url)
+    provision.build(target, "rb-verdicts", "recommended", progress=False)
+    return target
+
+
+def _echo_zip(source: str) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("echo_lambda.py", source)
+    return buf.getvalue()
+
+
+def test_an_echo_that_drops_query_strings_turns_the_verdict_red(verdict_stack: Target) -> None:
+    from runbook_lib.aws import echo_lambda
+
+    original = Path(echo_lambda.__file__).read_text()
+    dropping = original.replace('event.get("multiValueQueryStringParameters")', "None")
+    assert dropping != original
+    lam = verdict_stack.client("lambda")
+    lam.update_function_code(FunctionName="rb-verdicts-echo", ZipFile=_echo_zip(dropping))
+    try:
+        v = verify.verify(verdict_stack, "rb-verdicts", progress=False)
+    finally:
+        lam.update_function_code(FunctionName="rb-verdicts-echo", ZipFile=_echo_zip(original))
+    needs = {r.id: r for r in v.requirements}
+    assert needs["query-strings"].met is False and needs["query-strings"].predicted is True
+    assert v.ok is False and v.verdict.startswith("FAIL")
+    assert "your API does not get its query strings" in v.verdict
+    assert set(v.table.loc[v.table["check"] == "api.query", "verdict"]) == {"fail"}
+
+
+def test_a_distribution_changed_behind_the_runbooks_back_fails_papermill(
+    verdict_stack: Target, local_aws: LocalAWS, repo_root: Path, tmp_path: Path
+) -> None:
+    from runbook_lib.cloudfront.policies import CACHING_OPTIMIZED
+
+    stack = provision.find(verdict_stack, "rb-verdicts")
+    assert stack is not None and stack.distribution_id
+    cf = verdict_stack.client("cloudfront")
+    current = cf.get_distribution_config(Id=stack.distribution_id)
+    config = current["DistributionConfig"]
+    [api] = [b for b in config["CacheBehaviors"]["Items"] if b["PathPattern"] == "/api/*"]
+    api.pop("OriginRequestPolicyId", None)
+    api["CachePolicyId"] = CACHING_OPTIMIZED
+    cf.update_distribution(Id=stack.distribution_id, IfMatch=current["ETag"], DistributionConfig=config)
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(str(repo_root / "notebooks" / "02_verify_forwarding.ipynb"), str(tmp_path / "out.ipynb"),
+                            parameters={"stack_name": "rb-verdicts", "endpoint_url": local_aws.endpoint_url},
+                            kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    err = info.value
+    assert err.ename == "VerdictFailed"
+    # CloudFront did exactly what CachingOptimized documents; the API still does not get what it needs.
+    assert "CloudFront behaved as AWS documents" in err.evalue
+    assert "your API does not get its query strings" in err.evalue and "CachingOptimized" in err.evalue
+    # The report still holds every cell before the last, the verdict among them.
+    executed = json.loads((tmp_path / "out.ipynb").read_text())
+    outputs = json.dumps([c.get("outputs", []) for c in executed["cells"]])
+    assert "FAIL (preset" in outputs and "not-cached" in outputs
+
+
+def test_report_with_a_broken_preset_exits_1_naming_the_unmet_requirement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import functools
+
+    from runbook_lib import cli
+
+    # The main stack only (build, verify, teardown): the lab's notebooks do not depend on the preset.
+    monkeypatch.setattr(runner, "run", functools.partial(
+        runner.run, notebooks=("01_build_origin", "02_verify_forwarding", "09_teardown")))
+    code = cli.main(["report", "--preset", "legacy-no-query", "--out", str(tmp_path)])
+    assert code == 1
+    printed = capsys.readouterr().out
+    assert "requirement query-strings: UNMET" in printed
+    summary = json.loads((tmp_path / "latest" / "summary.json").read_text())
+    needs = {r["id"]: r["met"] for r in summary["requirements"]}
+    assert summary["ok"] is False and summary["preset"] == "legacy-no-query" and needs["query-strings"] is False
+    assert needs["host-is-api"] is True and needs["methods"] is True

@@ -2,7 +2,7 @@
 
 boto3 config -> botocore's own service model (Stubber); boto3 code -> executed; CloudFormation ->
 cfn-lint's AWS schema; CDK -> the construct call executed under node with fakes that map the
-behaviours the way aws-cdk-lib's cache-policy.ts does. validate() -> one case per CloudFront rule,
+behaviours the way aws-cdk-lib's cache-policy.ts does. cache_policy_problems() -> one case per CloudFront rule,
 each citing where the rule comes from.
 """
 
@@ -30,12 +30,12 @@ from runbook_lib.runbook.policy_code import (
     API_AUTH_AND_QUERY,
     ZERO_TTL_AUTH_IN_KEY,
     CachePolicySpec,
+    cache_policy_problems,
     check,
     to_boto3_code,
     to_cache_policy_config,
     to_cdk_typescript,
     to_cloudformation_yaml,
-    validate,
 )
 
 MANAGED = Path(__file__).resolve().parents[1] / "runbook_lib" / "cloudfront" / "data" / "managed_policies.json"
@@ -191,7 +191,7 @@ def test_config_matches_aws_managed_policy_shape(managed_id: str, spec: CachePol
     """Our shape (no list for none/all) is the one AWS returns for its own managed policies."""
     managed = json.loads(MANAGED.read_text())["cache_policies"][managed_id]["CachePolicyConfig"]
     assert to_cache_policy_config(spec) == managed
-    assert validate(spec) == []
+    assert cache_policy_problems(spec) == []
 
 
 # --------------------------------------------------------------------------------------- boto3 code
@@ -298,7 +298,7 @@ def cfn_lint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, lis
 @pytest.mark.parametrize("key", [s.name for s in ALL_SPECS] + ["custom-logical-id"])
 def test_cloudformation_passes_cfn_lint(key: str, cfn_lint_findings: dict[str, list[dict[str, Any]]]) -> None:
     # ZERO_TTL_AUTH_IN_KEY passes too: the schema cannot express the all-zero-TTL rule, which is
-    # why validate() exists (CloudFormation only fails at deploy time with "Invalid request").
+    # why cache_policy_problems() exists (CloudFormation only fails at deploy time with "Invalid request").
     assert cfn_lint_findings[key] == []
 
 
@@ -517,7 +517,7 @@ RULES = [
 
 @pytest.mark.parametrize(("case", "spec", "fragments", "source"), RULES, ids=[r[0] for r in RULES])
 def test_validate_rules(case: str, spec: CachePolicySpec, fragments: list[str] | None, source: str) -> None:
-    problems = validate(spec)
+    problems = cache_policy_problems(spec)
     if fragments is None:
         assert problems == [], f"{case} ({source})"
         assert check(spec) is spec

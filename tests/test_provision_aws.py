@@ -42,6 +42,7 @@ OAC_NAME = "rb-test-oac"
 OAC_ID = "E3OACEXAMPLE01"
 POLICY_NAME = "rb-test-api-auth-and-query"
 POLICY_ID = "4d1f5b7e-1111-4a2b-9c3d-0123456789ab"
+POLICY_TAG = {"Key": f"runbook:policy:{POLICY_ID}", "Value": "cache"}
 DIST_ID = "E1ABCDEF2GHIJK"
 DIST_ARN = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DIST_ID}"
 DOMAIN = "d111111abcdef8.cloudfront.net"
@@ -233,7 +234,9 @@ def queue_fresh_build(aws: aws_stubs.StubbedAws, region: str, preset: str, lambd
     sent = {**config, "CallerReference": "rb-test-1"}
     aws.ok("cloudfront", "CreateDistributionWithTags",
            {"Distribution": aws_stubs.distribution(DIST_ID, sent, "InProgress"), "ETag": "E1"},
-           {"DistributionConfigWithTags": {"DistributionConfig": config, "Tags": {"Items": [TAG]}}}
+           {"DistributionConfigWithTags": {"DistributionConfig": config, "Tags": {"Items": [TAG] + (
+               # The policy it created is recorded on the distribution (policies take no tags).
+               [POLICY_TAG] if preset == "custom-auth-in-key" else [])}}}
            if pin_distribution else None)
     aws.ok("cloudfront", "GetDistribution",
            {"Distribution": aws_stubs.distribution(DIST_ID, sent, "Deployed"), "ETag": "E1"}, {"Id": DIST_ID})
@@ -241,8 +244,10 @@ def queue_fresh_build(aws: aws_stubs.StubbedAws, region: str, preset: str, lambd
     aws.ok("s3", "PutBucketPolicy", {}, {"Bucket": b, "Policy": bucket_policy_for(DIST_ARN, b)})
 
 
-def queue_rerun(aws: aws_stubs.StubbedAws, region: str, deployed_preset: str, new_preset: str) -> None:
-    """A build where everything exists already, made earlier with ``deployed_preset``."""
+def queue_rerun(aws: aws_stubs.StubbedAws, region: str, deployed_preset: str, new_preset: str,
+                policy_exists: bool = True) -> None:
+    """A build where everything exists already, made earlier with ``deployed_preset`` (the custom cache
+    policy too, unless ``policy_exists`` is false)."""
     b = bucket(region)
     aws.ok("sts", "GetCallerIdentity", aws_stubs.caller_identity(), {})
     aws.ok("iam", "GetRole", aws_stubs.role(ROLE, [TAG]), {"RoleName": ROLE})
@@ -277,12 +282,18 @@ def queue_rerun(aws: aws_stubs.StubbedAws, region: str, deployed_preset: str, ne
         aws_stubs.oac("E9OTHER", "other-oac"), aws_stubs.oac(OAC_ID, OAC_NAME)), {})
     if new_preset == "custom-auth-in-key":
         policy_config = {**to_cache_policy_config(API_AUTH_AND_QUERY), "Name": POLICY_NAME}
-        aws.ok("cloudfront", "ListCachePolicies",
-               aws_stubs.cache_policy_list(aws_stubs.cache_policy(POLICY_ID, policy_config)), {"Type": "custom"})
+        found = [aws_stubs.cache_policy(POLICY_ID, policy_config)] if policy_exists else []
+        aws.ok("cloudfront", "ListCachePolicies", aws_stubs.cache_policy_list(*found), {"Type": "custom"})
+        if not policy_exists:
+            aws.ok("cloudfront", "CreateCachePolicy",
+                   {"CachePolicy": aws_stubs.cache_policy(POLICY_ID, policy_config), "ETag": "ECP1"},
+                   {"CachePolicyConfig": policy_config})
     old = deployed_config(region, deployed_preset)
     aws.ok("cloudfront", "ListDistributions",
            aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, old)), {})
     aws.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
+    if new_preset == "custom-auth-in-key" and not policy_exists:
+        aws.ok("cloudfront", "TagResource", {}, {"Resource": DIST_ARN, "Tags": {"Items": [POLICY_TAG]}})
     aws.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": old, "ETag": "E2QWRUHEXAMPLE"},
            {"Id": DIST_ID})
     if deployed_preset != new_preset:
@@ -345,6 +356,15 @@ def test_rerun_with_another_preset_updates_with_the_etag_read(eu: aws_stubs.Stub
     eu.assert_done()
     assert ("cloudfront", "UpdateDistribution") in eu.calls
     assert stack.preset == new_preset
+
+
+def test_a_policy_created_on_a_rerun_is_recorded_on_the_existing_distribution(eu: aws_stubs.StubbedAws) -> None:
+    # Policies take no tags: the distribution records the IDs its stack created (runbook_lib.aws.ownership).
+    queue_rerun(eu, "eu-west-1", "recommended", "custom-auth-in-key", policy_exists=False)
+    stack = provision.build(eu.target, STACK, "custom-auth-in-key", progress=False)
+    eu.assert_done()
+    assert stack.cache_policy_id == POLICY_ID
+    assert ("cloudfront", "TagResource") in eu.calls
 
 
 def test_create_function_retries_while_the_new_role_is_not_assumable(
@@ -531,12 +551,13 @@ def queue_full_teardown(eu: aws_stubs.StubbedAws) -> None:
     enabled = deployed_config(region, "custom-auth-in-key")
     disabled = {**enabled, "Enabled": False}
     policy_config = {**to_cache_policy_config(API_AUTH_AND_QUERY), "Name": POLICY_NAME}
-    other_policy = {**policy_config, "Name": "team-policy"}
 
     eu.ok("sts", "GetCallerIdentity", aws_stubs.caller_identity(), {})
     eu.ok("cloudfront", "ListDistributions",
           aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, enabled)), {})
-    eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
+    eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG, POLICY_TAG]}}, {"Resource": DIST_ARN})
+    # The policies the stack created are the IDs its distribution records: read before it is deleted.
+    eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG, POLICY_TAG]}}, {"Resource": DIST_ARN})
     eu.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": enabled, "ETag": "E1READ"}, {"Id": DIST_ID})
     # A distribution is deleted only once disabled and deployed
     # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowToDeleteDistribution.html).
@@ -553,9 +574,6 @@ def queue_full_teardown(eu: aws_stubs.StubbedAws) -> None:
           {"Distribution": aws_stubs.distribution(DIST_ID, disabled, "Deployed"), "ETag": "E3DEPLOYED"},
           {"Id": DIST_ID})
     eu.ok("cloudfront", "DeleteDistribution", {}, {"Id": DIST_ID, "IfMatch": "E3DEPLOYED"})
-    eu.ok("cloudfront", "ListCachePolicies", aws_stubs.cache_policy_list(
-        aws_stubs.cache_policy("9f9f9f9f-0000-4000-8000-000000000000", other_policy),
-        aws_stubs.cache_policy(POLICY_ID, policy_config)), {"Type": "custom"})
     eu.ok("cloudfront", "GetCachePolicy",
           {"CachePolicy": aws_stubs.cache_policy(POLICY_ID, policy_config), "ETag": "ECP1"}, {"Id": POLICY_ID})
     eu.ok("cloudfront", "DeleteCachePolicy", {}, {"Id": POLICY_ID, "IfMatch": "ECP1"})
@@ -618,12 +636,12 @@ def test_teardown_of_an_already_disabled_distribution_skips_the_update(eu: aws_s
     eu.ok("cloudfront", "ListDistributions",
           aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, disabled)), {})
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
+    eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
     eu.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": disabled, "ETag": "E1"}, {"Id": DIST_ID})
     for _ in range(2):
         eu.ok("cloudfront", "GetDistribution",
               {"Distribution": aws_stubs.distribution(DIST_ID, disabled), "ETag": "E1"}, {"Id": DIST_ID})
     eu.ok("cloudfront", "DeleteDistribution", {}, {"Id": DIST_ID, "IfMatch": "E1"})
-    eu.ok("cloudfront", "ListCachePolicies", aws_stubs.cache_policy_list(), {"Type": "custom"})
     eu.ok("cloudfront", "ListOriginAccessControls", aws_stubs.oac_list(), {})
     eu.error("s3", "GetBucketTagging", "NoSuchBucket", "The specified bucket does not exist", 404)
     eu.ok("apigateway", "GetRestApis", {"items": []}, {})
@@ -645,7 +663,6 @@ def test_teardown_leaves_same_named_resources_that_are_not_ours(
           aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, config)), {})
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [] if untagged else other}},
           {"Resource": DIST_ARN})
-    eu.ok("cloudfront", "ListCachePolicies", aws_stubs.cache_policy_list(), {"Type": "custom"})
     eu.ok("cloudfront", "ListOriginAccessControls", aws_stubs.oac_list(aws_stubs.oac("E9OTHER", "other-oac")), {})
     if untagged:
         eu.error("s3", "GetBucketTagging", "NoSuchTagSet", "The TagSet does not exist", 404,

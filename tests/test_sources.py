@@ -182,6 +182,9 @@ def test_terraform_plan_with_all_viewer() -> None:
     assert _get(source.config, "/search/x", "q=1&p=2", policies=source.policies)["origin_request"]["query"] == "q=1"
     assert list(source.functions) == ["<aws_cloudfront_function.index.arn>"]
     [origin] = api_origins(source)
+    api_origin = next(o for o in source.config["Origins"]["Items"] if o["Id"] == "api")
+    assert "S3OriginConfig" not in api_origin
+    assert api_origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert isinstance(origin.api, RestApi)
     assert origin.api.resources == {"/items": ["GET"], "/items/{id}": ["ANY"]} and origin.api.stages == ["prod"]
 

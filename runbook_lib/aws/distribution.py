@@ -7,7 +7,8 @@ from typing import Any
 
 from runbook_lib.aws import presets
 from runbook_lib.aws.calls import aws_call, aws_errors
-from runbook_lib.aws.stack import TAG_KEY, Stack
+from runbook_lib.aws.ownership import find_distribution, policy_tag, tag_list
+from runbook_lib.aws.stack import Stack
 from runbook_lib.aws.target import Target
 from runbook_lib.cloudfront import configs
 from runbook_lib.errors import ProvisioningError
@@ -36,15 +37,19 @@ def find_cache_policy(target: Target, name: str) -> str | None:
     return None
 
 
-def ensure_cache_policy(target: Target, name: str) -> str:
-    """The custom cache policy of preset ``custom-auth-in-key``, named ``name`` (found or created)."""
+def ensure_cache_policy(target: Target, name: str) -> tuple[str, bool]:
+    """The custom cache policy of preset ``custom-auth-in-key``, named ``name``: (its ID, True when created now).
+
+    Only a policy created here is recorded as the stack's (:mod:`~runbook_lib.aws.ownership`); one found by
+    name is used but never claimed, so teardown leaves it.
+    """
     existing = find_cache_policy(target, name)
     if existing:
-        return existing
+        return existing, False
     config = {**configs.to_cache_policy_config(configs.API_AUTH_AND_QUERY), "Name": name}
     cf = target.client("cloudfront")
     return str(aws_call("cloudfront.CreateCachePolicy", cf.create_cache_policy,
-                        CachePolicyConfig=config)["CachePolicy"]["Id"])
+                        CachePolicyConfig=config)["CachePolicy"]["Id"]), True
 
 
 def api_behavior(preset: presets.Preset, custom_cache_policy_id: str | None = None) -> dict[str, Any]:
@@ -62,20 +67,6 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
         api_behavior=api_behavior(preset, stack.cache_policy_id),
         caller_reference=caller_reference, comment=comment,
     )
-
-
-def find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None:
-    """The summary of the distribution tagged ``runbook:stack=<stack_name>`` (with that comment), or None."""
-    cf = target.client("cloudfront")
-    comment = f"{TAG_KEY}={stack_name}"
-    for page in cf.get_paginator("list_distributions").paginate():
-        for item in page["DistributionList"].get("Items", []) or []:
-            if item.get("Comment") != comment:
-                continue
-            tags = cf.list_tags_for_resource(Resource=item["ARN"])["Tags"].get("Items", [])
-            if {"Key": TAG_KEY, "Value": stack_name} in tags:
-                return dict(item)
-    return None
 
 
 @aws_errors
@@ -100,18 +91,24 @@ def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, p
             status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
 
 
-def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, comment: str,
-                        progress: bool) -> dict[str, Any]:
-    """Create the stack's distribution, or update it in place when its config differs; wait until deployed."""
+def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, comment: str, progress: bool,
+                        parent: str = "", created_policies: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Create the stack's distribution, or update it in place when its config differs; wait until deployed.
+
+    Its tags record the owning stack (and ``parent``) and the cache policies in ``created_policies``.
+    """
     cf = target.client("cloudfront")
     existing = find_distribution(target, stack.name)
+    owned = [policy_tag("cache", policy_id) for policy_id in created_policies]
     if existing is None:
         config = distribution_config(target, stack, preset, f"{stack.name}-{time.time_ns()}", comment)
         dist = aws_call("cloudfront.CreateDistributionWithTags", cf.create_distribution_with_tags,
                         DistributionConfigWithTags={"DistributionConfig": config,
-                                                    "Tags": {"Items": [{"Key": TAG_KEY, "Value": stack.name}]}})
+                                                    "Tags": {"Items": tag_list(stack.name, parent) + owned}})
         result = dict(dist["Distribution"])
     else:
+        if owned:
+            aws_call("cloudfront.TagResource", cf.tag_resource, Resource=existing["ARN"], Tags={"Items": owned})
         current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=existing["Id"])
         old = current["DistributionConfig"]
         new = distribution_config(target, stack, preset, old["CallerReference"], old.get("Comment", ""))

@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 
 from runbook_lib.aws import echo_lambda
 from runbook_lib.aws.calls import aws_call, aws_code, aws_failure, get_or_none
-from runbook_lib.aws.stack import TAG_KEY, Stack
+from runbook_lib.aws.ownership import find_api, tag_dict, tag_list
+from runbook_lib.aws.stack import Stack
 from runbook_lib.aws.target import Target
 
 __all__ = ["API_ROUTES", "echo_zip", "ensure_api", "ensure_function", "ensure_role", "find_api"]
@@ -25,7 +26,7 @@ _LAMBDA_BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicEx
 API_ROUTES: tuple[str, ...] = ("/api", "/api/{proxy+}")
 
 
-def ensure_role(target: Target, stack: Stack, name: str) -> str:
+def ensure_role(target: Target, stack: Stack, name: str, parent: str = "") -> str:
     iam = target.client("iam")
     found = get_or_none(f"iam.GetRole {name}", iam.get_role, RoleName=name)
     if found is not None:
@@ -37,7 +38,7 @@ def ensure_role(target: Target, stack: Stack, name: str) -> str:
     }
     role = aws_call("iam.CreateRole", iam.create_role, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                     Description="Execution role of the CloudFront/API Gateway runbook's echo function",
-                    Tags=[{"Key": TAG_KEY, "Value": stack.name}])
+                    Tags=tag_list(stack.name, parent))
     aws_call("iam.AttachRolePolicy", iam.attach_role_policy, RoleName=name, PolicyArn=_LAMBDA_BASIC_EXECUTION)
     return str(role["Role"]["Arn"])
 
@@ -50,7 +51,7 @@ def echo_zip() -> bytes:
     return buf.getvalue()
 
 
-def ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> str:
+def ensure_function(target: Target, stack: Stack, name: str, role_arn: str, parent: str = "") -> str:
     lam = target.client("lambda")
     found = get_or_none(f"lambda.GetFunction {name}", lam.get_function, FunctionName=name)
     if found is not None:
@@ -62,7 +63,7 @@ def ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> s
                 FunctionName=name, Runtime=_LAMBDA_RUNTIME, Role=role_arn, Handler="echo_lambda.handler",
                 Code={"ZipFile": echo_zip()}, Timeout=10, MemorySize=128,
                 Description="Echoes what API Gateway received (CloudFront/API Gateway runbook)",
-                Tags={TAG_KEY: stack.name},
+                Tags=tag_dict(stack.name, parent),
             )
             break
         except ClientError as err:
@@ -75,15 +76,6 @@ def ensure_function(target: Target, stack: Stack, name: str, role_arn: str) -> s
         delay = 0.2 if target.is_local else 2
         waiter.wait(FunctionName=name, WaiterConfig={"Delay": delay, "MaxAttempts": int(120 / delay)})
     return str(fn["FunctionArn"])
-
-
-def find_api(target: Target, stack_name: str) -> str | None:
-    apig = target.client("apigateway")
-    for page in apig.get_paginator("get_rest_apis").paginate():
-        for api in page.get("items", []):
-            if api.get("tags", {}).get(TAG_KEY) == stack_name:
-                return str(api["id"])
-    return None
 
 
 def _ensure_routes(target: Target, api_id: str, function_arn: str, routes: tuple[str, ...]) -> bool:
@@ -112,14 +104,14 @@ def _ensure_routes(target: Target, api_id: str, function_arn: str, routes: tuple
 
 
 def ensure_api(target: Target, stack: Stack, name: str, function_arn: str, account: str,
-               routes: tuple[str, ...] = API_ROUTES) -> str:
+               routes: tuple[str, ...] = API_ROUTES, parent: str = "") -> str:
     """The stack's REST API with ``routes``, deployed to ``stack.stage``, allowed to invoke the function."""
     apig = target.client("apigateway")
     api_id = find_api(target, stack.name)
     if api_id is None:
         api = aws_call("apigateway.CreateRestApi", apig.create_rest_api, name=name,
                        description="Echo API behind CloudFront (runbook)",
-                       endpointConfiguration={"types": ["REGIONAL"]}, tags={TAG_KEY: stack.name})
+                       endpointConfiguration={"types": ["REGIONAL"]}, tags=tag_dict(stack.name, parent))
         api_id = str(api["id"])
     changed = _ensure_routes(target, api_id, function_arn, routes)
     stages = {s["stageName"] for s in aws_call("apigateway.GetStages", apig.get_stages, restApiId=api_id)["item"]}

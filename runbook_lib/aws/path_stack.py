@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runbook_lib.aws import names, provision
-from runbook_lib.aws.calls import aws_call, aws_code, aws_failure
+from runbook_lib.aws.calls import aws_call, aws_failure, get_or_none
 from runbook_lib.aws.provision import TAG_KEY
 from runbook_lib.aws.target import Target
 from runbook_lib.aws.teardown import remove
@@ -121,13 +121,16 @@ def check_fix_id(fix_id: str) -> str:
 # --- build, apply, undo ------------------------------------------------------------------------------
 
 
-def build_broken(target: Target, stack_name: str = DEFAULT_STACK, progress: bool = True) -> provision.Stack:
+def build_broken(target: Target, stack_name: str = DEFAULT_STACK, progress: bool = True,
+                 parent: str = "") -> provision.Stack:
     """The pitfall: an API with root routes only (``/items``, ``/items/{proxy+}``; stage prod) behind
     ``/api/*`` with OriginPath /prod.
 
-    Re-running puts the stack back in this state, undoing whichever fix is applied.
+    Re-running puts the stack back in this state, undoing whichever fix is applied. ``parent``: the main
+    stack this one is a child of (tag ``runbook:parent``), so its teardown finds it.
     """
-    stack = provision.build(target, stack_name, "recommended", progress=progress, api_routes=ROOT_ROUTES)
+    stack = provision.build(target, stack_name, "recommended", progress=progress, api_routes=ROOT_ROUTES,
+                            parent=parent)
     _reset(target, stack_name, locate(target, stack_name), keep=None)
     return stack
 
@@ -222,19 +225,15 @@ def _ensure_stage(target: Target, api_id: str, stage: str) -> None:
 
 def _apply_base_path_mapping(target: Target, stack_name: str, where: Located, domain: str, cert: str) -> None:
     apig = target.client("apigateway")
-    try:
-        apig.get_domain_name(domainName=domain)
-    except ClientError as err:
-        if aws_code(err) != "NotFoundException":
-            raise aws_failure(f"apigateway.GetDomainName {domain}", err) from err
+    if get_or_none(f"apigateway.GetDomainName {domain}", apig.get_domain_name, domainName=domain) is None:
+        fix = (f"The certificate must be an issued ACM certificate for this name in {target.region}, and the "
+               "name must not be in use elsewhere.")
         try:
             apig.create_domain_name(
                 domainName=domain, regionalCertificateArn=cert, endpointConfiguration={"types": ["REGIONAL"]},
                 securityPolicy="TLS_1_2", tags={TAG_KEY: stack_name})
-        except ClientError as err2:
-            raise aws_failure(f"apigateway.CreateDomainName {domain}", err2,
-                              "The certificate must be an issued ACM certificate for this name in "
-                              f"{target.region}, and the name must not be in use elsewhere.") from err2
+        except ClientError as err:
+            raise aws_failure(f"apigateway.CreateDomainName {domain}", err, fix) from err
     mappings = aws_call("apigateway.GetBasePathMappings", apig.get_base_path_mappings, domainName=domain).get(
         "items", [])
     if not any(m.get("basePath") == BASE_PATH for m in mappings):
@@ -251,12 +250,9 @@ def _apply_base_path_mapping(target: Target, stack_name: str, where: Located, do
 def _delete_domain(target: Target, stack_name: str, domain: str) -> list[str]:
     """Delete the custom domain (its mappings go with it), only when it carries this stack's tag."""
     apig = target.client("apigateway")
-    try:
-        found = apig.get_domain_name(domainName=domain)
-    except ClientError as err:
-        if aws_code(err) == "NotFoundException":
-            return []
-        raise aws_failure(f"apigateway.GetDomainName {domain}", err) from err
+    found = get_or_none(f"apigateway.GetDomainName {domain}", apig.get_domain_name, domainName=domain)
+    if found is None:
+        return []
     if (found.get("tags") or {}).get(TAG_KEY) != stack_name:
         return []  # same name, not ours: leave it
     aws_call("apigateway.DeleteDomainName", apig.delete_domain_name, domainName=domain)
@@ -265,12 +261,9 @@ def _delete_domain(target: Target, stack_name: str, domain: str) -> list[str]:
 
 def _function_etag(target: Target, name: str) -> str | None:
     """The DEVELOPMENT ETag of CloudFront Function ``name``, or None when there is no such function."""
-    try:
-        return str(target.client("cloudfront").describe_function(Name=name, Stage="DEVELOPMENT")["ETag"])
-    except ClientError as err:
-        if aws_code(err) != "NoSuchFunctionExists":
-            raise aws_failure(f"cloudfront.DescribeFunction {name}", err) from err
-        return None
+    found = get_or_none(f"cloudfront.DescribeFunction {name}", target.client("cloudfront").describe_function,
+                        Name=name, Stage="DEVELOPMENT")
+    return None if found is None else str(found["ETag"])
 
 
 def _publish_function(target: Target, stack_name: str) -> str:

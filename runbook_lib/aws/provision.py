@@ -29,7 +29,9 @@ from runbook_lib.aws.distribution import (
     wait_deployed,
 )
 from runbook_lib.aws.echo_api import API_ROUTES, echo_zip, ensure_api, ensure_function, ensure_role, find_api
-from runbook_lib.aws.site import INDEX_HTML, ensure_bucket, ensure_oac, grant_distribution_read
+from runbook_lib.aws.ownership import check_child
+from runbook_lib.aws.site import ensure_bucket, ensure_oac, grant_distribution_read
+from runbook_lib.aws.site_page import INDEX_HTML
 from runbook_lib.aws.stack import STAGE, TAG_KEY, Stack, account_id, resource_names, save
 from runbook_lib.aws.target import Target
 from runbook_lib.cloudfront.policies import CACHING_DISABLED, CACHING_OPTIMIZED
@@ -64,13 +66,17 @@ _STEPS = ("role", "function", "api", "bucket", "oac", "cache policy", "distribut
 
 @aws_errors
 def build(target: Target, stack_name: str, preset: str = "recommended", progress: bool = True,
-          api_routes: tuple[str, ...] = API_ROUTES) -> Stack:
+          api_routes: tuple[str, ...] = API_ROUTES, parent: str = "") -> Stack:
     """Create (or find and update) the echo API, the site bucket and the distribution.
 
     Re-running reuses everything it finds; changing ``preset`` updates the ``/api/*`` behavior in place.
     ``api_routes`` are the API's resources (each with ANY → the echo function); existing ones are kept.
+    ``parent``: the main stack this one belongs to (the lab's and the path fixes' stacks), recorded as the
+    tag ``runbook:parent``; building over a same-named stack that is not that parent's child is refused.
     """
     chosen = presets.get(preset)
+    if parent:
+        check_child(target, stack_name, parent)
     account = account_id(target)
     names = resource_names(stack_name, account, target.region)
     stack = Stack(name=stack_name, target=target.name, region=target.region, preset=preset)
@@ -79,22 +85,24 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
             bar.set_postfix_str(name)
             bar.update(1)
 
-        stack.role_arn = ensure_role(target, stack, names["role"])
+        stack.role_arn = ensure_role(target, stack, names["role"], parent)
         step("role")
-        function_arn = ensure_function(target, stack, names["function"], stack.role_arn)
+        function_arn = ensure_function(target, stack, names["function"], stack.role_arn, parent)
         stack.function_name = names["function"]
         step("function")
-        stack.api_id = ensure_api(target, stack, names["api"], function_arn, account, api_routes)
+        stack.api_id = ensure_api(target, stack, names["api"], function_arn, account, api_routes, parent)
         step("api")
-        ensure_bucket(target, stack, names["bucket"])
+        ensure_bucket(target, stack, names["bucket"], parent)
         stack.bucket = names["bucket"]
         step("bucket")
         stack.oac_id = ensure_oac(target, names["oac"])
         step("oac")
+        created: tuple[str, ...] = ()
         if chosen.custom_cache_policy:
-            stack.cache_policy_id = ensure_cache_policy(target, names["cache_policy"])
+            stack.cache_policy_id, is_new = ensure_cache_policy(target, names["cache_policy"])
+            created = (stack.cache_policy_id,) if is_new else ()
         step("cache policy")
-        dist = ensure_distribution(target, stack, chosen, names["comment"], progress)
+        dist = ensure_distribution(target, stack, chosen, names["comment"], progress, parent, created)
         stack.distribution_id, stack.domain_name = str(dist["Id"]), str(dist["DomainName"])
         step("distribution")
         grant_distribution_read(target, stack.bucket, account, stack.distribution_id)

@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 from runbook_lib.aws.calls import aws_call, get_or_none
+from runbook_lib.aws.ownership import tag_list
 from runbook_lib.aws.site_page import INDEX_HTML
-from runbook_lib.aws.stack import TAG_KEY, Stack
+from runbook_lib.aws.stack import Stack
 from runbook_lib.aws.target import Target
 
-__all__ = ["INDEX_HTML", "ensure_bucket", "ensure_oac", "grant_distribution_read"]
+__all__ = ["ensure_bucket", "ensure_oac", "grant_distribution_read"]
 
 
-def ensure_bucket(target: Target, stack: Stack, name: str) -> None:
+def ensure_bucket(target: Target, stack: Stack, name: str, parent: str = "") -> None:
     """The tagged site bucket with ``index.html`` (created when missing, the page rewritten every run)."""
     s3 = target.client("s3")
     found = get_or_none(f"s3.HeadBucket {name}", s3.head_bucket, Bucket=name,
@@ -24,7 +25,7 @@ def ensure_bucket(target: Target, stack: Stack, name: str) -> None:
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": target.region}
         aws_call("s3.CreateBucket", s3.create_bucket, **kwargs)
         aws_call("s3.PutBucketTagging", s3.put_bucket_tagging, Bucket=name,
-                 Tagging={"TagSet": [{"Key": TAG_KEY, "Value": stack.name}]})
+                 Tagging={"TagSet": tag_list(stack.name, parent)})
     aws_call("s3.PutObject", s3.put_object, Bucket=name, Key="index.html", Body=INDEX_HTML,
              ContentType="text/html; charset=utf-8")
 

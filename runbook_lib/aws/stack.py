@@ -9,6 +9,7 @@ from typing import Any
 
 from runbook_lib.aws import presets
 from runbook_lib.aws.calls import aws_call
+from runbook_lib.aws.names import LIMITS, bucket_name, fit
 from runbook_lib.aws.target import Target
 
 __all__ = ["STAGE", "TAG_KEY", "Stack", "account_id", "resource_names", "save"]
@@ -44,14 +45,14 @@ class Stack:
 
 
 def resource_names(stack_name: str, account: str, region: str) -> dict[str, str]:
+    """The name of each resource of ``stack_name``, each within AWS's limit for its kind (:mod:`names`)."""
     return {
-        "role": f"{stack_name}-echo-role",
-        "function": f"{stack_name}-echo",
-        "api": f"{stack_name}-echo-api",
-        # Bucket names are global on AWS: the account and region make ours unique.
-        "bucket": f"{stack_name}-site-{account}-{region}".lower()[:63],
-        "oac": f"{stack_name}-oac",
-        "cache_policy": f"{stack_name}-{presets.CUSTOM_CACHE_POLICY_SUFFIX}",
+        "role": fit(stack_name, "-echo-role", LIMITS["role"]),
+        "function": fit(stack_name, "-echo", LIMITS["function"]),
+        "api": fit(stack_name, "-echo-api", LIMITS["api"]),
+        "bucket": bucket_name(stack_name, account, region),
+        "oac": fit(stack_name, "-oac", LIMITS["oac"]),
+        "cache_policy": fit(stack_name, f"-{presets.CUSTOM_CACHE_POLICY_SUFFIX}", LIMITS["policy"]),
         "comment": f"{TAG_KEY}={stack_name}",
     }
 

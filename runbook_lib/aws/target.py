@@ -12,15 +12,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from runbook_lib.aws.calls import convert
 from runbook_lib.errors import ParameterError
 
-__all__ = ["ENDPOINT_ENV", "TARGETS", "Target", "aws_api_origin", "aws_api_stage_origin", "connect"]
+__all__ = ["ENDPOINT_ENV", "TARGETS", "Target", "aws_api_origin", "aws_api_stage_origin", "connect", "preflight"]
 
 TARGETS = ("local", "aws")
 #: Set by ``make lab`` / ``make report`` so notebooks find the running local AWS.
 ENDPOINT_ENV = "RUNBOOK_ENDPOINT_URL"
 _LOCAL_REGION = "us-east-1"
+#: Throttled calls are retried with botocore's adaptive mode: client-side rate limiting on top of exponential
+#: backoff (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+_CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 
 
 @dataclass
@@ -41,7 +47,7 @@ class Target:
         """One boto3 client per service, reused (tests put botocore Stubbers on these)."""
         if service not in self._clients:
             self._clients[service] = self.session.client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url)
+                service, region_name=self.region, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
         return self._clients[service]
 
     def api_origin(self, api_id: str, stage: str) -> dict[str, Any]:
@@ -128,8 +134,13 @@ def connect(
     region: str = "",
     endpoint_url: str = "",
     profile: str = "",
+    check: bool = True,
 ) -> Target:
-    """A :class:`Target` for ``target`` ("local" or "aws"); raises ParameterError with the fix."""
+    """A :class:`Target` for ``target`` ("local" or "aws"); raises ParameterError with the fix.
+
+    On AWS, ``check`` makes one call (:func:`preflight`) so that missing or expired credentials, an unknown
+    profile or an unreachable endpoint are one line with the fix here, not a traceback in a later cell.
+    """
     if target not in TARGETS:
         raise ParameterError(f"target={target!r} is not known. Valid choices: {', '.join(TARGETS)}.")
     if target == "local":
@@ -149,11 +160,30 @@ def connect(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=_LOCAL_REGION
         )
         return Target("local", region or _LOCAL_REGION, endpoint, session)
-    session = boto3.session.Session(profile_name=profile or None,
-                                    region_name=region or os.environ.get("AWS_REGION") or None)
-    resolved = session.region_name
+    try:
+        session = boto3.session.Session(profile_name=profile or None,
+                                        region_name=region or os.environ.get("AWS_REGION") or None)
+        resolved = session.region_name
+    except BotoCoreError as err:  # ProfileNotFound, a broken config file
+        raise (convert(err, "connect", profile or None) or err) from err
     if not resolved:
         raise ParameterError(
             "target='aws' needs a region: pass region='eu-west-1' (for example) or set AWS_REGION."
         )
-    return Target("aws", resolved, None, session)
+    aws = Target("aws", resolved, None, session)
+    if check:
+        preflight(aws)
+    return aws
+
+
+def preflight(target: Target) -> str:
+    """Check once that ``target`` answers these credentials (STS GetCallerIdentity); returns the account.
+
+    Raises :class:`~runbook_lib.errors.AwsAccessError` naming the fix (``aws sso login --profile X``, ...).
+    """
+    profile = target.session.profile_name
+    try:
+        identity = target.client("sts").get_caller_identity()
+    except (ClientError, BotoCoreError) as err:
+        raise (convert(err, "sts.GetCallerIdentity", None if profile == "default" else profile) or err) from err
+    return str(identity["Account"])

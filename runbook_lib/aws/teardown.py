@@ -1,15 +1,19 @@
 """Tear down: remove everything :func:`runbook_lib.aws.provision.build` made for a stack, and nothing else.
 
-What is removed is found the way ``provision.find`` finds it: by the ``runbook:stack`` tag, or for what
-AWS cannot tag (origin access controls, cache policies) by a name starting with the stack name. A
-resource with the same name that does not carry the stack's tag is left alone.
+What is removed is found the way ``provision.find`` finds it: by the ``runbook:stack`` tag. Cache and
+origin request policies (no tags) are removed only when their ID is recorded on the stack's distribution
+(:mod:`runbook_lib.aws.ownership`), whatever their name; the origin access control (no tags either) by
+its exact name ``<stack>-oac``. A resource with the same name that does not carry the stack's tag is left
+alone.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
-from runbook_lib.aws.distribution import find_cache_policy, find_distribution, wait_deployed
-from runbook_lib.aws.echo_api import find_api
+from runbook_lib.aws.distribution import wait_deployed
+from runbook_lib.aws.ownership import delete_policy, find_api, find_distribution, owned_policies
 from runbook_lib.aws.stack import TAG_KEY, account_id, resource_names
 from runbook_lib.aws.target import Target
 
@@ -20,34 +24,23 @@ __all__ = ["remove"]
 def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     """Remove everything ``provision.build`` made for ``stack_name`` and nothing else; returns what it removed.
 
-    On AWS a distribution must be disabled and deployed before it can be deleted (minutes).
+    On AWS a distribution must be disabled and deployed before it can be deleted (minutes); the policies it
+    records are deleted after it, once nothing uses them.
     """
     account = account_id(target)
     names = resource_names(stack_name, account, target.region)
     removed: list[str] = []
-    cf = target.client("cloudfront")
     dist = find_distribution(target, stack_name)
     if dist is not None:
-        current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
-        etag = current["ETag"]
-        if current["DistributionConfig"]["Enabled"]:
-            cfg = {**current["DistributionConfig"], "Enabled": False}
-            etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
-                         DistributionConfig=cfg)["ETag"]
-        wait_deployed(target, dist["Id"], progress=progress)
-        etag = cf.get_distribution(Id=dist["Id"])["ETag"]
-        aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
-        removed.append(f"distribution {dist['Id']}")
-    policy_id = find_cache_policy(target, names["cache_policy"])
-    if policy_id:
-        etag = cf.get_cache_policy(Id=policy_id)["ETag"]
-        aws_call("cloudfront.DeleteCachePolicy", cf.delete_cache_policy, Id=policy_id, IfMatch=etag)
-        removed.append(f"cache policy {names['cache_policy']}")
+        policies = owned_policies(target, dist)
+        removed += _teardown_distribution(target, dist, progress)
+        removed += [r for kind, policy_id in policies if (r := delete_policy(target, kind, policy_id))]
+    cf = target.client("cloudfront")
     for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
         if item["Name"] == names["oac"]:
             etag = cf.get_origin_access_control(Id=item["Id"])["ETag"]
             aws_call("cloudfront.DeleteOriginAccessControl", cf.delete_origin_access_control, Id=item["Id"],
-                  IfMatch=etag)
+                     IfMatch=etag)
             removed.append(f"origin access control {names['oac']}")
     removed += _teardown_bucket(target, stack_name, names["bucket"])
     api_id = find_api(target, stack_name)
@@ -58,6 +51,22 @@ def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     removed += _teardown_function(target, stack_name, names["function"])
     removed += _teardown_role(target, stack_name, names["role"])
     return removed
+
+
+def _teardown_distribution(target: Target, dist: dict[str, Any], progress: bool) -> list[str]:
+    """Disable, wait until deployed, delete
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowToDeleteDistribution.html)."""
+    cf = target.client("cloudfront")
+    current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
+    etag = current["ETag"]
+    if current["DistributionConfig"]["Enabled"]:
+        cfg = {**current["DistributionConfig"], "Enabled": False}
+        etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
+                        DistributionConfig=cfg)["ETag"]
+    wait_deployed(target, dist["Id"], progress=progress)
+    etag = cf.get_distribution(Id=dist["Id"])["ETag"]
+    aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
+    return [f"distribution {dist['Id']}"]
 
 
 def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:

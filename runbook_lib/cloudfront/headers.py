@@ -8,7 +8,9 @@ carries over to policy-based behaviors is noted per rule below.
 from __future__ import annotations
 
 __all__ = [
-    "ALWAYS_FORWARDED",
+    "LEGACY_FORWARDED",
+    "ORIGIN_HEADER",
+    "POLICY_FORWARDED",
     "ALWAYS_REMOVED",
     "REMOVED_UNLESS_CONFIGURED",
     "SPECIAL",
@@ -21,12 +23,7 @@ __all__ = [
     "via_value",
 ]
 
-#: Headers the table says "CloudFront forwards the header". We apply this row to policy-based
-#: behaviors too: the policy pages say values are "not included by default", but this row is the
-#: per-header, more specific text, and the body CloudFront always forwards
-#: (controlling-origin-requests.html) is unusable without Content-Type/Content-Length.
-#: Doubtful: docs/aws-behaviour.md, point 4.
-ALWAYS_FORWARDED = frozenset(
+_TABLE_FORWARDED = frozenset(
     {
         "cache-control",
         "content-length",
@@ -35,7 +32,6 @@ ALWAYS_FORWARDED = frozenset(
         "date",
         "from",
         "max-forwards",
-        "origin",
         "pragma",
         "range",
         "request-range",
@@ -43,6 +39,27 @@ ALWAYS_FORWARDED = frozenset(
         "warning",
     }
 )  # plus every "If-*" header, checked by prefix
+
+#: Legacy behaviors: the rows of the header table that say "CloudFront forwards the header"
+#: (RequestAndResponseBehaviorCustomOrigin.html#request-custom-headers-behavior, written for legacy
+#: settings). ``Origin`` is in that row too, but the same page's "Cross-origin resource sharing (CORS)"
+#: section and header-caching.html#header-caching-web-cors say CloudFront must be *configured* to
+#: forward it (an allow-list entry): the newer, specific text wins and the model adds a caution
+#: (docs/aws-behaviour.md, doubtful point 11).
+LEGACY_FORWARDED = _TABLE_FORWARDED
+
+#: Policy-based behaviors: controlling-origin-requests.html says an origin request always carries the
+#: body, and the policy pages list only what the policies name. The header table's "forwarded" rows
+#: (the body's framing and type, conditional and range headers, hop-by-hop caching directives) are the
+#: per-header text for both kinds of origin (the page: "custom and Amazon S3 origins"); the body is
+#: unusable without them, so they are kept here too (docs/aws-behaviour.md, doubtful point 4).
+#: ``Origin`` is not: "to respect CORS, configure CloudFront to forward Origin"
+#: (RequestAndResponseBehaviorCustomOrigin.html#request-custom-cors), which is why the managed
+#: CORS-CustomOrigin and CORS-S3Origin origin request policies exist (using-managed-origin-request-policies.html).
+POLICY_FORWARDED = _TABLE_FORWARDED
+
+#: The header the header table lists as forwarded, but which reaches the origin only when configured.
+ORIGIN_HEADER = "origin"
 
 #: Removed even when a policy or whitelist names them: hop-by-hop and spoofable proxy headers.
 #: The table lists them as "removed"; MiniStack forwards X-Forwarded-Proto under all-viewer

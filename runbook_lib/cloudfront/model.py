@@ -13,9 +13,11 @@ from typing import Any
 from runbook_lib.cloudfront.behaviors import Behavior, compile_behaviors
 from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.headers import (
-    ALWAYS_FORWARDED,
     ALWAYS_REMOVED,
     CF_ID_PLACEHOLDER,
+    LEGACY_FORWARDED,
+    ORIGIN_HEADER,
+    POLICY_FORWARDED,
     REMOVED_UNLESS_CONFIGURED,
     SPECIAL,
     USER_AGENT,
@@ -31,6 +33,7 @@ __all__ = [
     "CAUTION_AUTH_ALL_VIEWER_CACHED",
     "CAUTION_AUTH_IN_ORP",
     "CAUTION_AUTH_POLICY_METHOD",
+    "CAUTION_LEGACY_ORIGIN",
     "CAUTION_LEGACY_OTHER_HEADERS",
     "CAUTION_S3_VIEWER_HOST",
     "SimulationResult",
@@ -69,6 +72,14 @@ CAUTION_LEGACY_OTHER_HEADERS = (
     "CloudFront forwards the headers', the policy pages say headers are not forwarded by default. "
     "The model drops {names}; whitelist them to be sure "
     f"({cloudfront_guide('RequestAndResponseBehaviorCustomOrigin.html')})."
+)
+# docs/aws-behaviour.md, doubtful point 11.
+CAUTION_LEGACY_ORIGIN = (
+    "The viewer's Origin header is dropped: this legacy behavior does not allow-list it. The header table "
+    f"({cloudfront_guide('RequestAndResponseBehaviorCustomOrigin.html#request-custom-headers-behavior')}) "
+    "lists Origin as forwarded, but the same page's CORS section says CloudFront must be configured to "
+    "forward it; the model follows the latter. Add Origin to ForwardedValues.Headers, or move to "
+    "CachingDisabled + AllViewerExceptHostHeader (or the managed CORS-CustomOrigin policy)."
 )
 # docs/aws-behaviour.md, doubtful point 8.
 CAUTION_S3_VIEWER_HOST = (
@@ -267,13 +278,16 @@ def _cookies(b: Behavior, header: str | None) -> str | None:
 def _viewer_headers(b: Behavior, viewer: dict[str, str], cautions: list[str]) -> dict[str, str]:
     """The viewer headers that pass as they are (everything CloudFront does not rewrite itself)."""
     sel = b.headers
+    always = LEGACY_FORWARDED if b.legacy else POLICY_FORWARDED
     out: dict[str, str] = {}
     dropped_custom: list[str] = []
     for lname, value in viewer.items():
         if lname in SPECIAL or lname in ALWAYS_REMOVED or lname.startswith("x-edge-"):
             continue
-        if sel.includes(lname) or lname in ALWAYS_FORWARDED or lname.startswith("if-"):
+        if sel.includes(lname) or lname in always or lname.startswith("if-"):
             out[lname] = value
+        elif b.legacy and lname == ORIGIN_HEADER:
+            cautions.append(CAUTION_LEGACY_ORIGIN)
         elif b.legacy and lname not in REMOVED_UNLESS_CONFIGURED and not lname.startswith("cloudfront-"):
             dropped_custom.append(lname)
     if dropped_custom and sel.kind == "only" and not sel.names:

@@ -31,6 +31,7 @@ __all__ = [
     "is_managed",
     "managed_policies",
     "policy_name",
+    "read_json",
     "resolve_cache_policy",
     "resolve_origin_request_policy",
 ]
@@ -57,16 +58,18 @@ _KEYS: dict[PolicyKind, tuple[str, str]] = {
 }
 
 
+def read_json(name: str) -> dict[str, Any]:
+    """A JSON file shipped in ``runbook_lib/cloudfront/data/``; a broken install raises ConfigError."""
+    try:
+        data: dict[str, Any] = json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
+    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
+        raise ConfigError(f"Cannot read runbook_lib/cloudfront/data/{name} ({err}). Reinstall the package.") from err
+    return data
+
+
 @lru_cache(maxsize=1)
 def _load() -> dict[str, Any]:
-    try:
-        text = resources.files(__package__).joinpath("data/managed_policies.json").read_text("utf-8")
-        data: dict[str, Any] = json.loads(text)
-    except (OSError, ValueError) as err:  # pragma: no cover - a broken install
-        raise ConfigError(
-            f"Cannot read runbook_lib/cloudfront/data/managed_policies.json ({err}). Reinstall the package."
-        ) from err
-    return data
+    return read_json("managed_policies.json")
 
 
 def managed_policies(kind: PolicyKind) -> dict[str, dict[str, Any]]:

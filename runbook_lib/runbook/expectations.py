@@ -14,6 +14,8 @@ from urllib.parse import parse_qs
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Probe, format_query
 
+__all__ = ["SITE_KEYS", "Expectation", "expected", "value"]
+
 #: Keys the runbook puts in the site bucket (``provision.INDEX_HTML``).
 SITE_KEYS = frozenset({"index.html"})
 

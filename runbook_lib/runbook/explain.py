@@ -11,42 +11,51 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 
 from runbook_lib.aws import presets
 from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.cloudfront.behaviors import Selector
-from runbook_lib.cloudfront.configs import API_AUTH_AND_QUERY, api_behavior, site_and_api_config, to_cache_policy_config
+from runbook_lib.cloudfront.configs import (
+    ALL_METHODS,
+    API_AUTH_AND_QUERY,
+    api_behavior,
+    site_and_api_config,
+    to_cache_policy_config,
+)
 from runbook_lib.cloudfront.model import SimulationResult, compiled_behaviors, simulate
-from runbook_lib.cloudfront.policies import policy_name
-from runbook_lib.errors import ParameterError
+from runbook_lib.cloudfront.policies import (
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    CORS_CUSTOM_ORIGIN,
+    CORS_S3_ORIGIN,
+    policy_name,
+)
+from runbook_lib.runbook import request_line
 from runbook_lib.runbook.redact import is_sensitive, mask
 
 __all__ = [
-    "ABSENT",
+    "NOT_FORWARDED",
     "EXAMPLE_HEADERS",
     "EXAMPLE_REQUESTS",
     "api_gateway_answer",
     "auth_in_orp_example",
-    "check_request",
     "compare_presets",
+    "cors_preflight_table",
     "example_config",
     "example_policies",
     "follow",
     "match_table",
-    "parse_request",
-    "path_fixes",
+    "path_fix_table",
     "policy_table",
     "show",
 ]
 
-#: Shown where something does not reach the origin at all.
-ABSENT = "— (not forwarded)"
+#: Shown where the model predicts that something does not reach the origin at all. (Not the probes'
+#: ``probes.ABSENT``, which is what an observer records for a value that did not arrive.)
+NOT_FORWARDED = "— (not forwarded)"
 
-#: The example distribution's own address (what a viewer sends as Host) and the example API.
-DISTRIBUTION_DOMAIN = "d111111abcdef8.cloudfront.net"
+#: The example API (the example distribution's own address is request_line.EXAMPLE_DISTRIBUTION_DOMAIN).
 API_ID = "a1b2c3d4e5"
 REGION = "eu-west-1"
 STAGE = "prod"
@@ -55,7 +64,7 @@ CUSTOM_POLICY_ID = "example-api-auth-and-query"
 #: The header a client of our API sends (a custom X- header: forwarded only if a policy says so).
 CUSTOM_HEADER = "X-Client-Version"
 
-#: What a typical API client sends (besides Host, which :func:`parse_request` adds).
+#: What a typical API client sends (besides Host, which :func:`request_line.parse` adds).
 EXAMPLE_HEADERS: dict[str, str] = {
     "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.example-token",
     CUSTOM_HEADER: "1.4.2",
@@ -70,8 +79,6 @@ EXAMPLE_REQUESTS: tuple[str, ...] = (
     "GET /api",
 )
 
-_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
-_LINE = re.compile(r"^\s*([A-Za-z]+)\s+(\S+)\s*$")
 
 
 # --- the example distribution --------------------------------------------------------------------
@@ -103,50 +110,11 @@ def example_policies(preset: str = "recommended") -> dict[str, Any] | None:
 # --- one request ---------------------------------------------------------------------------------
 
 
-def check_request(line: Any) -> str | None:
-    """Why ``line`` is not a request line like ``GET /api/data?since=2020-01-01`` (None when it is)."""
-    if not isinstance(line, str):
-        return "Pass a string such as GET /api/data?since=2020-01-01."
-    found = _LINE.match(line)
-    if found is None:
-        return "Write METHOD /path?query, for example GET /api/data?since=2020-01-01."
-    method, target = found.group(1).upper(), found.group(2)
-    if method not in _METHODS:
-        return f"Method {method} is not one CloudFront knows. Valid methods: {', '.join(_METHODS)}."
-    if not (target.startswith("/") or target.startswith(("http://", "https://"))):
-        return f"The path must start with / (found {target!r}), or be a full http(s):// URL."
-    return None
-
-
-def parse_request(request_line: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``"GET /api/data?since=2020-01-01"`` (or ``"GET http://host/path"``) as a ``simulate`` request.
-
-    A viewer always sends Host, so the distribution's domain (or the URL's host) is added when
-    ``headers`` has none. Raises :class:`ParameterError` with an example when the line is malformed.
-    """
-    problem = check_request(request_line)
-    if problem is not None:
-        raise ParameterError(f"request={request_line!r} is not a request line. {problem}")
-    found = _LINE.match(request_line)
-    assert found is not None
-    method, target = found.group(1).upper(), found.group(2)
-    scheme, host = "https", DISTRIBUTION_DOMAIN
-    if not target.startswith("/"):
-        url = urlsplit(target)
-        scheme, host = url.scheme, url.netloc or host
-        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    path, _, query = target.partition("?")
-    given = dict(headers or {})
-    if not any(k.lower() == "host" for k in given):
-        given = {"Host": host, **given}
-    return {"method": method, "scheme": scheme, "path": path, "query": query, "headers": given}
-
-
 def _shown(name: str, value: Any) -> Any:
     return mask(value) if is_sensitive(name) else value
 
 
-def follow(config: dict[str, Any], request_line: str, headers: Mapping[str, str] | None = None,
+def follow(config: dict[str, Any], line: str, headers: Mapping[str, str] | None = None,
            policies: dict[str, Any] | None = None) -> dict[str, Any]:
     """Follow one request through ``config``: the behavior it matched, who answered, what the origin got.
 
@@ -156,10 +124,10 @@ def follow(config: dict[str, Any], request_line: str, headers: Mapping[str, str]
     is forwarded), ``headers`` at the origin (lower-case names, credentials masked) and ``cautions``
     (AWS doc conflicts that touch this request).
     """
-    result: SimulationResult = simulate(config, parse_request(request_line, headers), policies)
+    result: SimulationResult = simulate(config, request_line.parse(line, headers), policies)
     sent = result.origin_request or {}
     return {
-        "request": request_line,
+        "request": line,
         "behavior": result.behavior,
         "origin_id": result.origin_id,
         "edge_status": result.edge_status,
@@ -181,12 +149,12 @@ def _verdict(f: Mapping[str, Any]) -> str:
     return f"forwarded to origin {f['origin_id']}"
 
 
-def show(config: dict[str, Any], request_line: str, headers: Mapping[str, str] | None = None,
+def show(config: dict[str, Any], line: str, headers: Mapping[str, str] | None = None,
          policies: dict[str, Any] | None = None) -> pd.DataFrame:
     """:func:`follow` as a readable two-column table (step, value), one origin header per row."""
-    f = follow(config, request_line, headers, policies)
+    f = follow(config, line, headers, policies)
     rows: list[tuple[str, Any]] = [
-        ("viewer request", request_line),
+        ("viewer request", line),
         ("behavior matched", f["behavior"]),
         ("outcome", _verdict(f)),
     ]
@@ -194,7 +162,7 @@ def show(config: dict[str, Any], request_line: str, headers: Mapping[str, str] |
         rows += [
             ("origin: method", f["method"]),
             ("origin: path", f["path"]),
-            ("origin: query", ABSENT if f["query"] is None else (f["query"] or "(empty)")),
+            ("origin: query", NOT_FORWARDED if f["query"] is None else (f["query"] or "(empty)")),
         ]
         rows += [(f"origin header: {name}", value) for name, value in f["headers"].items()]
     rows += [(f"caution {i}", text) for i, text in enumerate(f["cautions"], 1)]
@@ -207,7 +175,7 @@ def show(config: dict[str, Any], request_line: str, headers: Mapping[str, str] |
 def _header_cell(f: Mapping[str, Any], name: str) -> Any:
     if not f["forwarded"]:
         return "—"
-    return f["headers"].get(name.lower(), ABSENT)
+    return f["headers"].get(name.lower(), NOT_FORWARDED)
 
 
 def compare_presets(requests: Iterable[str] = EXAMPLE_REQUESTS, headers: Mapping[str, str] | None = None,
@@ -215,7 +183,7 @@ def compare_presets(requests: Iterable[str] = EXAMPLE_REQUESTS, headers: Mapping
     """One row per request × preset: which behavior, who answers, and what reaches the origin.
 
     Every request carries ``headers`` (default :data:`EXAMPLE_HEADERS`). Authorization and Cookie are
-    masked; a masked value in the table means the header arrived, :data:`ABSENT` means it did not.
+    masked; a masked value in the table means the header arrived, :data:`NOT_FORWARDED` means it did not.
     """
     sent = dict(EXAMPLE_HEADERS if headers is None else headers)
     rows = []
@@ -230,7 +198,7 @@ def compare_presets(requests: Iterable[str] = EXAMPLE_REQUESTS, headers: Mapping
                 "answered by": ("CloudFront" if f["edge_status"] is not None else f["origin_id"]),
                 "status": f["edge_status"] or f["origin_status"] or "—",
                 "origin path": f["path"] if f["forwarded"] else "—",
-                "query": "—" if not f["forwarded"] else (ABSENT if query is None else query or "(empty)"),
+                "query": "—" if not f["forwarded"] else (NOT_FORWARDED if query is None else query or "(empty)"),
                 "Authorization": _header_cell(f, "authorization"),
                 CUSTOM_HEADER: _header_cell(f, CUSTOM_HEADER),
                 "Cookie": _header_cell(f, "cookie"),
@@ -244,7 +212,7 @@ def match_table(config: dict[str, Any], paths: Iterable[str]) -> pd.DataFrame:
     """Which behavior each viewer path (query ignored) falls under, and the origin it goes to."""
     rows = []
     for path in paths:
-        result = simulate(config, parse_request(f"GET {path}"))
+        result = simulate(config, request_line.parse(f"GET {path}"))
         rows.append({"viewer path": path, "behavior": result.behavior, "origin": result.origin_id})
     return pd.DataFrame(rows)
 
@@ -332,7 +300,7 @@ def api_gateway_answer(path: str, stages: Iterable[str], resources: Iterable[str
     return stage, rest, '403 {"message":"Missing Authentication Token"}'
 
 
-def path_fixes(viewer_path: str = "/api/items") -> pd.DataFrame:
+def path_fix_table(viewer_path: str = "/api/items") -> pd.DataFrame:
     """``viewer_path`` under ``/api/*``: the broken mapping and the four fixes, computed.
 
     The path CloudFront sends comes from :func:`simulate` on a variant of :func:`example_config`;
@@ -386,3 +354,41 @@ def auth_in_orp_example() -> tuple[dict[str, Any], dict[str, Any]]:
         "QueryStringsConfig": {"QueryStringBehavior": "all"},
     }}}
     return config, policies
+
+
+# --- CORS preflights (issue 14) -------------------------------------------------------------------------
+
+#: The /api/* setups the CORS table compares: (label, origin request policy, allowed methods).
+_CORS_SETUPS: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
+    ("CachingDisabled alone", None, ALL_METHODS),
+    ("CachingDisabled + CORS-CustomOrigin", CORS_CUSTOM_ORIGIN, ALL_METHODS),
+    ("CachingDisabled + CORS-S3Origin", CORS_S3_ORIGIN, ALL_METHODS),
+    ("CachingDisabled + AllViewerExceptHostHeader", ALL_VIEWER_EXCEPT_HOST_HEADER, ALL_METHODS),
+    ("AllViewerExceptHostHeader, methods GET/HEAD only", ALL_VIEWER_EXCEPT_HOST_HEADER, ("GET", "HEAD")),
+)
+_PREFLIGHT = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+              "Access-Control-Request-Headers": "authorization, content-type"}
+
+
+def cors_preflight_table(line: str = "OPTIONS /api/items") -> pd.DataFrame:
+    """What a browser's CORS preflight brings to the API under each setup, computed with ``simulate``.
+
+    Origin and the Access-Control-Request-* headers reach the API only when a policy names them (the managed
+    CORS policies) or an all-viewer policy includes them, and OPTIONS must be an allowed method
+    (controlling-origin-requests.html; using-managed-origin-request-policies.html).
+    """
+    rows = []
+    for label, orp, methods in _CORS_SETUPS:
+        config = example_config("recommended")
+        b = config["CacheBehaviors"]["Items"][0]
+        b.pop("OriginRequestPolicyId", None)
+        if orp:
+            b["OriginRequestPolicyId"] = orp
+        b["AllowedMethods"] = {"Quantity": len(methods), "Items": list(methods),
+                               "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
+        result = simulate(config, request_line.parse(line, _PREFLIGHT))
+        sent = (result.origin_request or {}).get("headers", {})
+        answer = f"{result.edge_status} at the edge" if result.edge_status else "forwarded to the API"
+        rows.append({"setup": label, "preflight": answer,
+                     **{name: sent.get(name.lower(), NOT_FORWARDED) for name in _PREFLIGHT}})
+    return pd.DataFrame(rows)

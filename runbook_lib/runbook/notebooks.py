@@ -6,6 +6,8 @@ from pathlib import Path
 
 import nbformat
 
+__all__ = ["check", "clean", "dirty_cells", "find"]
+
 
 def dirty_cells(nb: nbformat.NotebookNode) -> list[int]:
     """Indexes of code cells that carry outputs or an execution count."""

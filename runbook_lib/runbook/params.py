@@ -6,19 +6,21 @@ refuses it, and refuses a bad value, with the valid choices in the message.
 
 from __future__ import annotations
 
-import re
+import ast
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runbook_lib.aws.names import stack_name_problem
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook.explain import check_request
+from runbook_lib.runbook import request_line
 from runbook_lib.runbook.requirements import parse as parse_requirements
 
-_STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{2,29}$")
+__all__ = ["SPECS", "Param", "validate"]
+
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 
 
@@ -33,9 +35,7 @@ def _choice(options: tuple[str, ...] | list[str]) -> Callable[[Any], str | None]
 
 
 def _stack_name(v: Any) -> str | None:
-    if isinstance(v, str) and _STACK_NAME.match(v):
-        return None
-    return "Use 3-30 characters: lower-case letters, digits and '-', starting with a letter (it names a bucket)."
+    return stack_name_problem(v)
 
 
 def _string(v: Any) -> str | None:
@@ -64,7 +64,7 @@ _COMMON = {
 SPECS: dict[str, dict[str, Param]] = {
     "00_explainer": {
         "preset": Param("the /api/* settings to explain first", _choice(list(PRESETS))),
-        "request": Param("a request to follow through CloudFront: METHOD /path?query", check_request),
+        "request": Param("a request to follow through CloudFront: METHOD /path?query", request_line.check),
     },
     "01_build_origin": {**_COMMON, "preset": Param("behavior settings for /api/*", _choice(list(PRESETS)))},
     "02_verify_forwarding": {
@@ -100,10 +100,12 @@ def validate(notebook: str, namespace: dict[str, Any]) -> types.SimpleNamespace:
         spec = SPECS[notebook]
     except KeyError:
         raise ParameterError(f"No parameter spec for notebook {notebook!r}; known: {', '.join(SPECS)}.") from None
+    assigned = _parameter_cell_names(namespace)
     given = {
         k: v for k, v in namespace.items()
         if not k.startswith("_") and k not in _IPYTHON_NAMES
         and not isinstance(v, types.ModuleType | type | types.FunctionType | types.BuiltinFunctionType)
+        and (assigned is None or k in assigned or k in spec)
     }
     problems = [f"unknown parameter {k!r}" for k in given if k not in spec]
     problems += [f"missing parameter {k!r} ({p.help})" for k, p in spec.items() if k not in given]
@@ -116,3 +118,48 @@ def validate(notebook: str, namespace: dict[str, Any]) -> types.SimpleNamespace:
             f"Notebook {notebook}: " + "; ".join(problems) + f".\nIts parameters are:\n{valid}"
         )
     return types.SimpleNamespace(**{k: given[k] for k in spec})
+
+
+def _parameter_cell_names(namespace: dict[str, Any]) -> set[str] | None:
+    """Names assigned by the cells run just before this one, when they hold only assignments.
+
+    In a kernel, ``In`` lists the cells run so far, the current one last. The cells before it that hold
+    nothing but assignments are the parameters cell and papermill's injected-parameters cell: their
+    names are the parameters given. Every other global (``p``, ``aws``, ``stack`` of an earlier
+    "Run All" in the same kernel) is not a parameter. None outside a kernel: then every global counts.
+    """
+    history = namespace.get("In")
+    if not isinstance(history, list) or len(history) < 2:
+        return None
+    names: set[str] = set()
+    for source in reversed(history[:-1]):
+        found = _assigned_names(str(source))
+        if not found:
+            break
+        names |= found
+    return names
+
+
+def _assigned_names(source: str) -> set[str]:
+    """The names a cell of plain ``name = literal`` lines assigns (as parameters cells are); empty for any other."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else None
+        value = getattr(node, "value", None)
+        if not targets or not all(isinstance(t, ast.Name) for t in targets) or not _is_literal(value):
+            return set()
+        names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _is_literal(node: ast.expr | None) -> bool:
+    try:
+        ast.literal_eval(node) if node is not None else None
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return node is not None

@@ -193,13 +193,13 @@ def probe_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
 
 
 def run_all(target: Target, stack_name: str = path_stack.DEFAULT_STACK, progress: bool = True, *,
-            domain_name: str = "", certificate_arn: str = "") -> list[FixOutcome]:
+            domain_name: str = "", certificate_arn: str = "", parent: str = "") -> list[FixOutcome]:
     """Build the pitfall, then apply and probe each fix in turn; the stack is left with the last fix.
 
     On AWS the base-path-mapping fix needs a domain you control and its ACM certificate; without them it
     is reported as not run (not verified), and the others still run.
     """
-    path_stack.build_broken(target, stack_name, progress=False)
+    path_stack.build_broken(target, stack_name, progress=False, parent=parent)
     outcomes = []
     for fix_id in bar(FIX_IDS, desc="path fixes", disable=not progress):
         if fix_id == "path-fix-base-path-mapping" and not target.is_local and not (domain_name and certificate_arn):

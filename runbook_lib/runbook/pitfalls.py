@@ -8,10 +8,8 @@ emulator deviation), the outcome says so and names the deviation; it is never re
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -20,11 +18,12 @@ from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
 from runbook_lib.aws import path_stack, provision
+from runbook_lib.aws.ownership import record_policy
 from runbook_lib.aws.target import Target
 from runbook_lib.aws.teardown import remove
-from runbook_lib.cloudfront.model import simulate
+from runbook_lib.cloudfront.model import compiled_behaviors, simulate
 from runbook_lib.cloudfront.policies import CACHING_DISABLED
-from runbook_lib.runbook import path_fixes, policy_code, probes, redact, reports
+from runbook_lib.runbook import deviations, path_fixes, policy_code, probes, redact, reports
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
 from runbook_lib.runbook.progress import bar
 
@@ -74,8 +73,8 @@ class Outcome:
 
     def summary(self) -> dict[str, Any]:
         """The entry of ``summary.json``'s ``pitfalls`` list."""
-        return {"id": self.id, "symptom_seen": self.symptom_seen, "fix_verified": self.fix_verified,
-                "note": self.note}
+        return {"id": self.id, "kind": "pitfall", "symptom_seen": self.symptom_seen,
+                "fix_verified": self.fix_verified, "note": self.note}
 
 
 def evidence(label: str, obs: Observation) -> dict[str, Any]:
@@ -105,14 +104,17 @@ def validate_request(service: str, operation: str, params: dict[str, Any]) -> st
 class Lab:
     """One lab run: the target, the lab's stack, and helpers the pitfalls share."""
 
-    def __init__(self, target: Target, stack_name: str, progress: bool = True, paths_stack: str = "") -> None:
+    def __init__(self, target: Target, stack_name: str, progress: bool = True, paths_stack: str = "",
+                 parent: str = "") -> None:
         self.target, self.stack_name, self.progress = target, stack_name, progress
+        #: The main stack the lab's stacks belong to (their ``runbook:parent`` tag); "" for none.
+        self.parent = parent
         #: The path pitfall's own stack (an API with root routes only): ``runbook_lib.path_fixes``.
         self.paths_stack = paths_stack or f"{stack_name}-paths"
         self.stack: provision.Stack | None = None
 
     def configure(self, preset: str) -> provision.Stack:
-        self.stack = provision.build(self.target, self.stack_name, preset, progress=False)
+        self.stack = provision.build(self.target, self.stack_name, preset, progress=False, parent=self.parent)
         return self.stack
 
     def probe(self, probe: Probe) -> Observation:
@@ -145,8 +147,9 @@ def _query_dropped(lab: Lab, pid: str, preset: str, symptom: str, cause: str, do
     lab.configure(preset)
     before = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
     out.before = [evidence(preset, o) for o in before]
+    # A symptom counts only when the API itself answered: it is the one that reports what it got.
     dropped_query = before[0].served_by == "api" and before[0].get("api.query") == NO_QUERY
-    dropped_auth = before[1].get("api.header.authorization") == ABSENT
+    dropped_auth = before[1].served_by == "api" and before[1].get("api.header.authorization") == ABSENT
     out.symptom_seen = dropped_query and (dropped_auth or not drops_authorization)
     lab.configure("recommended")
     after = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
@@ -190,10 +193,16 @@ def allviewer_host_403(lab: Lab) -> Outcome:
     lab.configure("allviewer")
     before = lab.probe(QUERY_PROBE)
     out.before = [evidence("allviewer", before)]
-    out.symptom_seen = before.status == 403
-    if lab.target.is_local and out.symptom_seen:
-        out.note = ("allviewer-403-from-cloudfront: locally the 403 comes from MiniStack's CloudFront handler, "
-                    "not from API Gateway's {\"message\":\"Forbidden\"}")
+    # The symptom is API Gateway's refusal: a 403 from anyone else is not it.
+    out.symptom_seen = before.status == 403 and before.served_by == "api-gateway"
+    if lab.target.is_local and not out.symptom_seen:
+        # Only the deviation's exact case: the viewer's Host forwarded, a 403 from MiniStack's CloudFront.
+        behavior = next(b for b in compiled_behaviors(_behavior_config(lab)) if b.label == "/api/*")
+        ctx = deviations.Context(behavior, QUERY_PROBE, "served_by", "api-gateway", before.served_by, before.status)
+        dev = deviations.explain(ctx)
+        if dev is not None:
+            out.note = (f"{dev.id}: locally the 403 comes from MiniStack's CloudFront handler, not from API "
+                        "Gateway's {\"message\":\"Forbidden\"}, so the symptom as AWS shows it cannot be seen here")
     lab.configure("recommended")
     after = lab.probe(QUERY_PROBE)
     out.after = [evidence("recommended", after)]
@@ -205,9 +214,13 @@ def _create_policy(lab: Lab, kind: str, config: dict[str, Any]) -> tuple[str | N
     cf = lab.target.client("cloudfront")
     create = cf.create_origin_request_policy if kind == "OriginRequestPolicy" else cf.create_cache_policy
     try:
-        return str(create(**{f"{kind}Config": config})[kind]["Id"]), None
+        policy_id = str(create(**{f"{kind}Config": config})[kind]["Id"])
     except ClientError as err:
         return None, err
+    # Policies take no tags: the lab's distribution records the ones it created, and teardown deletes those.
+    record_policy(lab.target, lab.stack_name, "origin-request" if kind == "OriginRequestPolicy" else "cache",
+                  policy_id)
+    return policy_id, None
 
 
 def authorization_in_orp(lab: Lab) -> Outcome:
@@ -263,8 +276,8 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
     )
     config = policy_code.to_cache_policy_config(broken)
     config["Name"] = lab.name("zero-ttl-auth")
-    check = {"configuration": "runbook check before any call (policy_code.validate)",
-             "body (not from the echo)": " ".join(policy_code.validate(broken))}
+    check = {"configuration": "runbook check before any call (policy_code.cache_policy_problems)",
+             "body (not from the echo)": " ".join(policy_code.cache_policy_problems(broken))}
     lab.configure("recommended")
     policy_id, err = _create_policy(lab, "CachePolicy", config)
     if err is not None:
@@ -278,7 +291,7 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
                               "status": 201, "answered by": "CloudFront API (local)",
                               "body (not from the echo)": f"accepted as {policy_id}"}]
         out.note = ("zero-ttl-key-accepted: the local target accepts the policy, so AWS's 400 cannot be shown "
-                    "here; the runbook's own check (policy_code.validate) reports it before any call. "
+                    "here; the runbook's own check (policy_code.cache_policy_problems) reports it before any call. "
                     + ("The request is valid against AWS's service model; the refusal is a service-side rule."
                        if not problems else f"The service model rejects the request: {problems}"))
     lab.configure("custom-auth-in-key")  # the MaxTTL 1 policy
@@ -298,10 +311,12 @@ def api_prefix_missing_route(lab: Lab) -> Outcome:
         f"{_DOC}DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
         "Give the API an /api resource (the other three ways are compared below the pitfalls).",
     )
-    path_stack.build_broken(lab.target, lab.paths_stack, progress=False)
+    path_stack.build_broken(lab.target, lab.paths_stack, progress=False, parent=lab.parent)
     before = path_fixes.show_symptom(lab.target, lab.paths_stack)
     out.before = [path_fixes.evidence("API with root routes only, OriginPath /prod", before)]
-    out.symptom_seen = before.status == 403 and "Missing Authentication Token" in before.get("response.body")
+    # The symptom is API Gateway's own answer: the same words from anyone else are not it.
+    out.symptom_seen = (before.status == 403 and before.served_by == "api-gateway"
+                        and "Missing Authentication Token" in str(before.get("response.body")))
     path_stack.apply_fix(lab.target, lab.paths_stack, fix_id)
     fixed = path_fixes.probe_fix(lab.target, lab.paths_stack, fix_id)
     out.after = [path_fixes.evidence(fix_id, o) for o in fixed.observed]
@@ -329,9 +344,10 @@ PITFALLS: dict[str, Callable[[Lab], Outcome]] = {
 
 
 def run(target: Target, stack_name: str, ids: list[str] | None = None, progress: bool = True,
-        paths_stack: str = "") -> list[Outcome]:
-    """Every pitfall (or those in ``ids``), in order, on ``stack_name`` (and ``paths_stack`` for the path one)."""
-    lab = Lab(target, stack_name, progress, paths_stack)
+        paths_stack: str = "", parent: str = "") -> list[Outcome]:
+    """Every pitfall (or those in ``ids``), in order, on ``stack_name`` (and ``paths_stack`` for the path one);
+    both stacks are tagged as children of ``parent`` when given."""
+    lab = Lab(target, stack_name, progress, paths_stack, parent)
     chosen = ids or list(PITFALLS)
     return [PITFALLS[i](lab) for i in bar(chosen, desc="pitfalls", disable=not progress)]
 
@@ -343,32 +359,10 @@ def table(outcomes: list[Outcome]) -> list[dict[str, Any]]:
             for o in outcomes]
 
 
-def save(outcomes: list[Outcome], folder: str | Path) -> Path:
-    """``pitfalls.json``: the entries the run's ``summary.json`` takes."""
-    path = Path(folder) / "pitfalls.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([o.summary() for o in outcomes], indent=2))
-    return path
-
-
 def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str]:
-    """Remove the lab's stack and the policies the pitfalls created (by name), nothing else."""
-    removed = remove(target, stack_name, progress=progress)
-    cf = target.client("cloudfront")
-    prefix = f"{stack_name}-"
-    for item in cf.list_origin_request_policies(Type="custom")["OriginRequestPolicyList"].get("Items", []) or []:
-        policy = item["OriginRequestPolicy"]
-        if policy["OriginRequestPolicyConfig"]["Name"].startswith(prefix):
-            etag = cf.get_origin_request_policy(Id=policy["Id"])["ETag"]
-            cf.delete_origin_request_policy(Id=policy["Id"], IfMatch=etag)
-            removed.append(f"origin request policy {policy['OriginRequestPolicyConfig']['Name']}")
-    for item in cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items", []) or []:
-        policy = item["CachePolicy"]
-        if policy["CachePolicyConfig"]["Name"].startswith(prefix):
-            etag = cf.get_cache_policy(Id=policy["Id"])["ETag"]
-            cf.delete_cache_policy(Id=policy["Id"], IfMatch=etag)
-            removed.append(f"cache policy {policy['CachePolicyConfig']['Name']}")
-    return removed
+    """Remove the lab's stack and the policies the pitfalls created (their IDs are recorded on the lab's
+    distribution: :mod:`runbook_lib.aws.ownership`), nothing else."""
+    return remove(target, stack_name, progress=progress)
 
 
-__all__ = ["PITFALLS", "Outcome", "Lab", "run", "table", "save", "teardown", "evidence", "validate_request"]
+__all__ = ["PITFALLS", "PITFALL_IDS", "Outcome", "Lab", "run", "table", "teardown", "evidence", "validate_request"]

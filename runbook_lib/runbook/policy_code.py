@@ -13,7 +13,7 @@ gzip/brotli normalisation. CloudFormation and CDK only say "Invalid request prov
 AWS::CloudFront::CachePolicy" (aws-cdk issues 13441 and 16977, cloudformation-coverage-roadmap
 issue 571). The usual workaround is ``MaxTTL >= 1`` with ``DefaultTTL=0``: a response without
 ``Cache-Control``/``Expires`` is still not cached, and one that asks to be cached is kept at most
-``MaxTTL`` seconds. :func:`validate` reports that rule and the others CloudFront enforces.
+``MaxTTL`` seconds. :func:`cache_policy_problems` reports that rule and the others CloudFront enforces.
 
 The renderers do not refuse a policy that breaks a rule (the runbook shows the broken one on
 purpose); each rendering then starts with a comment naming the problems. Call :func:`check` to
@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -38,6 +39,7 @@ from runbook_lib.cloudfront.configs import (
     header_parts,
     to_cache_policy_config,
 )
+from runbook_lib.cloudfront.docs import cloudfront_api, cloudfront_guide
 from runbook_lib.errors import CachePolicyError, ConfigError
 
 __all__ = [
@@ -46,20 +48,19 @@ __all__ = [
     "ZERO_TTL_AUTH_IN_KEY",
     "CachePolicySpec",
     "NameBehavior",
+    "cache_policy_problems",
     "check",
     "py_literal",
     "to_boto3_code",
     "to_cache_policy_config",
     "to_cdk_typescript",
     "to_cloudformation_yaml",
-    "validate",
 ]
 
-_DOC_GUIDE = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
-_DOC_CACHE_KEY = _DOC_GUIDE + "controlling-the-cache-key.html"
-_DOC_EXPIRATION = _DOC_GUIDE + "Expiration.html"
-_DOC_QUOTAS = _DOC_GUIDE + "cloudfront-limits.html#limits-policies"
-_DOC_API = "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CachePolicyConfig.html"
+_DOC_CACHE_KEY = cloudfront_guide("controlling-the-cache-key.html")
+_DOC_EXPIRATION = cloudfront_guide("Expiration.html")
+_DOC_QUOTAS = cloudfront_guide("cloudfront-limits.html#limits-policies")
+_DOC_API = cloudfront_api("API_CachePolicyConfig.html")
 
 #: Default CloudFront quota on the names in each list of a cache policy (adjustable by request).
 _NAMES_PER_LIST_QUOTA = 10
@@ -77,94 +78,106 @@ def _all_ttls_zero(spec: CachePolicySpec) -> bool:
 # --------------------------------------------------------------------------------------------- rules
 
 
-def validate(spec: CachePolicySpec) -> list[str]:
-    """Every CloudFront rule ``spec`` breaks, one sentence each with the fix; ``[]`` if none.
+def cache_policy_problems(spec: CachePolicySpec) -> list[str]:
+    """Every CloudFront rule the cache policy ``spec`` breaks, one sentence each with the fix; ``[]`` if none.
 
     Not a rule: ``Authorization`` may be in a cache policy's header allow-list. (It is an *origin
     request* policy that long refused it; the cache policy is AWS's documented way to forward it:
     https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html
     and http-401-unauthorized.html.)
     """
-    problems: list[str] = []
-    ttls = f"MinTTL={spec.min_ttl}, DefaultTTL={spec.default_ttl}, MaxTTL={spec.max_ttl}"
+    return [problem for rule in _RULES for problem in rule(spec)]
 
+
+def _ttls_in_order(spec: CachePolicySpec) -> list[str]:
     # CloudFront rejects DefaultTTL outside [MinTTL, MaxTTL]. (The CDK silently raises DefaultTTL
     # and MaxTTL instead, so the same numbers give a different policy there.)
-    if not spec.min_ttl <= spec.default_ttl <= spec.max_ttl:
-        problems.append(
-            f"TTLs out of order ({ttls}): CloudFront needs MinTTL <= DefaultTTL <= MaxTTL "
-            f"({_DOC_EXPIRATION}). Raise MaxTTL or lower MinTTL/DefaultTTL."
-        )
+    if spec.min_ttl <= spec.default_ttl <= spec.max_ttl:
+        return []
+    ttls = f"MinTTL={spec.min_ttl}, DefaultTTL={spec.default_ttl}, MaxTTL={spec.max_ttl}"
+    return [f"TTLs out of order ({ttls}): CloudFront needs MinTTL <= DefaultTTL <= MaxTTL "
+            f"({_DOC_EXPIRATION}). Raise MaxTTL or lower MinTTL/DefaultTTL."]
 
+
+def _zero_ttls_with_a_cache_key(spec: CachePolicySpec) -> list[str]:
+    if not _all_ttls_zero(spec):
+        return []
     headers_kind, headers = header_parts(spec)
     cookies_kind, _ = behavior_parts(spec.cookies)
     query_kind, _ = behavior_parts(spec.query_strings)
-    if _all_ttls_zero(spec):
-        in_key = []
-        if headers_kind != "none":
-            in_key.append(f"headers {list(headers)}")
-        if cookies_kind != "none":
-            in_key.append(f"cookies ({cookies_kind})")
-        if query_kind != "none":
-            in_key.append(f"query strings ({query_kind})")
-        if in_key:
-            problems.append(
-                f"All TTLs are 0 (caching disabled) but the cache key holds {', '.join(in_key)}: "
-                "CloudFront rejects this ('Invalid request provided: AWS::CloudFront::CachePolicy' in "
-                "CloudFormation/CDK; "
-                f"{_DOC_CACHE_KEY}; aws-cdk issues 13441 and 16977). Set MaxTTL to at least 1 and keep "
-                "DefaultTTL 0, or keep the TTLs at 0 with nothing in the cache key and forward these values "
-                "with an origin request policy."
-            )
-        # "The parameter EnableAcceptEncodingGzip is invalid for policy with caching disabled."
-        # (awsdocs/amazon-cloudfront-developer-guide PR 51: compression settings need TTLs > 0.)
-        flags = (("EnableAcceptEncodingGzip", spec.gzip), ("EnableAcceptEncodingBrotli", spec.brotli))
-        on = [name for name, flag in flags if flag]
-        if on:
-            problems.append(
-                f"All TTLs are 0 (caching disabled) but {' and '.join(on)} is on: CloudFront rejects "
-                "compression settings on a policy with caching disabled "
-                f"({_DOC_CACHE_KEY}#cache-policy-compressed-objects). "
-                "Turn them off or set MaxTTL to at least 1."
-            )
+    in_key = []
+    if headers_kind != "none":
+        in_key.append(f"headers {list(headers)}")
+    if cookies_kind != "none":
+        in_key.append(f"cookies ({cookies_kind})")
+    if query_kind != "none":
+        in_key.append(f"query strings ({query_kind})")
+    if not in_key:
+        return []
+    return [f"All TTLs are 0 (caching disabled) but the cache key holds {', '.join(in_key)}: "
+            "CloudFront rejects this ('Invalid request provided: AWS::CloudFront::CachePolicy' in "
+            "CloudFormation/CDK; "
+            f"{_DOC_CACHE_KEY}; aws-cdk issues 13441 and 16977). Set MaxTTL to at least 1 and keep "
+            "DefaultTTL 0, or keep the TTLs at 0 with nothing in the cache key and forward these values "
+            "with an origin request policy."]
 
+
+def _zero_ttls_with_compression(spec: CachePolicySpec) -> list[str]:
+    # "The parameter EnableAcceptEncodingGzip is invalid for policy with caching disabled."
+    # (awsdocs/amazon-cloudfront-developer-guide PR 51: compression settings need TTLs > 0.)
+    flags = (("EnableAcceptEncodingGzip", spec.gzip), ("EnableAcceptEncodingBrotli", spec.brotli))
+    on = [name for name, flag in flags if flag]
+    if not (_all_ttls_zero(spec) and on):
+        return []
+    return [f"All TTLs are 0 (caching disabled) but {' and '.join(on)} is on: CloudFront rejects "
+            "compression settings on a policy with caching disabled "
+            f"({_DOC_CACHE_KEY}#cache-policy-compressed-objects). "
+            "Turn them off or set MaxTTL to at least 1."]
+
+
+def _accept_encoding_listed_with_compression(spec: CachePolicySpec) -> list[str]:
     # With gzip/brotli on, CloudFront puts a normalised Accept-Encoding in the key itself and refuses
     # it in the allow-list too (cloudformation-coverage-roadmap issue 571; cdk-nextjs PR 188).
-    if (spec.gzip or spec.brotli) and any(h.lower() == "accept-encoding" for h in spec.headers):
-        problems.append(
-            "Accept-Encoding is in the header allow-list while gzip/brotli is on: CloudFront already keys on "
+    if not ((spec.gzip or spec.brotli) and any(h.lower() == "accept-encoding" for h in spec.headers)):
+        return []
+    return ["Accept-Encoding is in the header allow-list while gzip/brotli is on: CloudFront already keys on "
             f"the normalised Accept-Encoding and rejects the duplicate ({_DOC_CACHE_KEY}"
             "#cache-policy-compressed-objects). Remove Accept-Encoding from headers, or turn gzip and "
-            "brotli off."
-        )
+            "brotli off."]
 
-    for label, names in (
-        ("headers", spec.headers),
-        ("cookies", behavior_parts(spec.cookies)[1]),
-        ("query strings", behavior_parts(spec.query_strings)[1]),
-    ):
-        if len(names) > _NAMES_PER_LIST_QUOTA:
-            problems.append(
-                f"{len(names)} {label} listed: CloudFront's default quota is {_NAMES_PER_LIST_QUOTA} "
-                f"{label} per cache policy ({_DOC_QUOTAS}). Trim the list or request a quota increase."
-            )
 
-    if len(spec.name) > _NAME_MAX or not _NAME_RE.match(spec.name):
-        problems.append(
-            f"Cache policy name {spec.name!r} must be 1-{_NAME_MAX} characters of letters, digits, '-' "
-            "and '_' (the CDK refuses anything else at synth time). Rename it, e.g. 'api-auth-and-query'."
-        )
-    if len(spec.comment) > _COMMENT_MAX:
-        problems.append(
-            f"Comment is {len(spec.comment)} characters; CloudFront allows {_COMMENT_MAX} ({_DOC_API}). "
-            "Shorten it."
-        )
-    return problems
+def _names_within_quota(spec: CachePolicySpec) -> list[str]:
+    lists = (("headers", spec.headers), ("cookies", behavior_parts(spec.cookies)[1]),
+             ("query strings", behavior_parts(spec.query_strings)[1]))
+    return [f"{len(names)} {label} listed: CloudFront's default quota is {_NAMES_PER_LIST_QUOTA} "
+            f"{label} per cache policy ({_DOC_QUOTAS}). Trim the list or request a quota increase."
+            for label, names in lists if len(names) > _NAMES_PER_LIST_QUOTA]
+
+
+def _name_is_valid(spec: CachePolicySpec) -> list[str]:
+    if len(spec.name) <= _NAME_MAX and _NAME_RE.match(spec.name):
+        return []
+    return [f"Cache policy name {spec.name!r} must be 1-{_NAME_MAX} characters of letters, digits, '-' "
+            "and '_' (the CDK refuses anything else at synth time). Rename it, e.g. 'api-auth-and-query'."]
+
+
+def _comment_fits(spec: CachePolicySpec) -> list[str]:
+    if len(spec.comment) <= _COMMENT_MAX:
+        return []
+    return [f"Comment is {len(spec.comment)} characters; CloudFront allows {_COMMENT_MAX} ({_DOC_API}). "
+            "Shorten it."]
+
+
+#: CloudFront's rules for a cache policy, in the order their problems are reported.
+_RULES: tuple[Callable[[CachePolicySpec], list[str]], ...] = (
+    _ttls_in_order, _zero_ttls_with_a_cache_key, _zero_ttls_with_compression,
+    _accept_encoding_listed_with_compression, _names_within_quota, _name_is_valid, _comment_fits,
+)
 
 
 def check(spec: CachePolicySpec) -> CachePolicySpec:
     """Return ``spec`` if CloudFront would accept it, else raise :class:`CachePolicyError` listing why."""
-    problems = validate(spec)
+    problems = cache_policy_problems(spec)
     if problems:
         raise CachePolicyError(
             f"Cache policy {spec.name!r} would be rejected by CloudFront:\n- " + "\n- ".join(problems),
@@ -177,7 +190,7 @@ def check(spec: CachePolicySpec) -> CachePolicySpec:
 
 
 def _warning_lines(spec: CachePolicySpec, prefix: str) -> list[str]:
-    problems = validate(spec)
+    problems = cache_policy_problems(spec)
     if not problems:
         return []
     lines = [f"{prefix} WARNING: CloudFront will reject this policy:"]

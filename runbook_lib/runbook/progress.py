@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
+__all__ = ["bar"]
+
 T = TypeVar("T")
 
 

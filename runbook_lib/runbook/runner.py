@@ -25,9 +25,9 @@ import papermill as pm
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
-from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS
+from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS, connect
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import params, reports, requirements, results, run_index
+from runbook_lib.runbook import lab_results, params, reports, requirements, results, run_index
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "run"]
 
@@ -87,6 +87,8 @@ def run(
     if preset not in PRESETS:
         raise ParameterError(f"preset={preset!r} is not known. Valid choices: {', '.join(PRESETS)}.")
     requirements.parse(requirement_ids)  # refuse a bad list before any notebook runs
+    if target == "aws":  # credentials, profile and region checked once, before any notebook runs
+        connect("aws", region, profile=profile)
     out_root = Path(out_root)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = out_root / stamp
@@ -144,7 +146,7 @@ def _summary(target: str, stamp: str, preset: str, entries: list[dict[str, Any]]
     ok = (all(e["status"] == "ok" for e in entries)
           and (not verified or (probes["total"] > 0 and probes["failed"] == 0))
           and (needs is None or (bool(needs) and all(r["met"] is True for r in needs)))
-          and (lab is None or _pitfalls_ok(lab)))
+          and (lab is None or not lab_results.problems(lab, local=target == "local")))
     summary: dict[str, Any] = {"target": target, "ok": ok, "run": stamp, "preset": preset, "notebooks": entries,
                                "probes": probes}
     if needs is not None:
@@ -172,18 +174,6 @@ def _pitfalls(path: Path) -> list[dict[str, Any]]:
     return list(json.loads(path.read_text())) if path.exists() else []
 
 
-def _pitfalls_ok(entries: list[dict[str, Any]]) -> bool:
-    """Every pitfall present and its fix verified; a symptom unseen only where a documented deviation hid it."""
-    from .deviations import BY_ID
-    from .pitfalls import PITFALL_IDS
-
-    def hidden_by_deviation(e: dict[str, Any]) -> bool:
-        return str(e.get("note", "")).split(":", 1)[0] in BY_ID
-
-    return ({e["id"] for e in entries} == set(PITFALL_IDS)
-            and all(e["fix_verified"] and (e["symptom_seen"] or hidden_by_deviation(e)) for e in entries))
-
-
 def _point_latest(out_root: Path, run_dir: Path) -> None:
     latest = out_root / "latest"
     if latest.is_symlink() or latest.exists():
@@ -208,9 +198,16 @@ def print_summary(result: RunResult) -> None:
     for nb in s["notebooks"]:
         _log(f"  {nb['name']}: {nb['status']}" + (f" ({nb['error']})" if nb.get("error") else ""))
     for pit in s.get("pitfalls", []):
-        note = f" ({pit['note'].split(':', 1)[0]})" if pit["note"] else ""
-        _log(f"  pitfall {pit['id']}: symptom {'seen' if pit['symptom_seen'] else 'not seen'}, "
+        # A failed fix shows its whole note: it says what went wrong, or what to install.
+        note = pit["note"] if not pit["fix_verified"] else str(pit.get("deviation") or pit["note"]).split(":", 1)[0]
+        note = f" ({note})" if note else ""
+        symptom = "" if pit.get("kind") == "path-fix" else \
+            f"symptom {'seen' if pit['symptom_seen'] else 'not seen'}, "
+        _log(f"  {pit.get('kind', 'pitfall')} {pit['id']}: {symptom}"
              f"fix {'verified' if pit['fix_verified'] else 'NOT verified'}{note}")
+    if "pitfalls" in s:
+        for problem in lab_results.problems(s["pitfalls"], local=s["target"] == "local"):
+            _log(f"  lab problem: {problem}")
     _log(f"reports: {result.run_dir / 'index.html'} (also outputs/latest/index.html)")
 
 

@@ -35,9 +35,9 @@ def _origin(doc: TfDocument, res: TfResource, i: int) -> dict[str, Any]:
             "HTTPPort": custom.get("http_port", 80), "HTTPSPort": custom.get("https_port", 443),
             "OriginProtocolPolicy": custom.get("origin_protocol_policy", "https-only"),
             "OriginSslProtocols": qi(list(custom.get("origin_ssl_protocols") or ["TLSv1.2"]))}
-    s3 = raw.get("s3_origin_config")
-    if s3 is not None or "CustomOriginConfig" not in out:
-        identity = (s3 or [{}])[0].get("origin_access_identity", "") if s3 else ""
+    s3 = raw.get("s3_origin_config") or []
+    if s3 or "CustomOriginConfig" not in out:  # the provider writes an empty list when the block is absent
+        identity = s3[0].get("origin_access_identity", "") if s3 else ""
         out["S3OriginConfig"] = {"OriginAccessIdentity": identity}
     if raw.get("origin_access_control_id"):
         out["OriginAccessControlId"] = raw["origin_access_control_id"]

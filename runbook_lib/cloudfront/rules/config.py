@@ -7,8 +7,7 @@ it rests on, its predicate, and the fix. ``config_issues`` runs them in document
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from runbook_lib.cloudfront.behaviors import items
@@ -16,66 +15,13 @@ from runbook_lib.cloudfront.docs import cloudfront_api, cloudfront_guide
 from runbook_lib.cloudfront.fixes import Fix, drop_legacy, use_policies
 from runbook_lib.cloudfront.patterns import pattern_problem
 from runbook_lib.cloudfront.policies import CACHING_DISABLED, resolve_cache_policy, resolve_origin_request_policy
+from runbook_lib.cloudfront.rules.base import ConfigIssue, ConfigRule, Site, issue
+from runbook_lib.cloudfront.rules.values import VALUE_RULES, distribution_value_issues
 
-__all__ = ["BEHAVIOR_RULES", "ConfigIssue", "ConfigRule", "Site", "config_issues", "ttls_all_zero"]
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ConfigIssue:
-    """One thing AWS would reject; ``to_dict`` is the ``config_errors`` entry."""
-
-    status: int
-    code: str
-    message: str
-    behavior: str | None = None  # PathPattern or "default", when the issue belongs to a behavior
-    pointer: str = ""  # JSON pointer of the offending value
-    kind: str = ""  # the rule's stable name
-    doc_url: str = cloudfront_guide("distribution-web-values-specify.html")
-    fix: Fix | None = field(default=None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "code": self.code, "message": self.message}
+__all__ = ["BEHAVIOR_RULES", "ConfigIssue", "config_issues", "ttls_all_zero"]
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
-    """One cache behavior as the rules see it, with the distribution facts they need."""
-
-    raw: dict[str, Any]
-    label: str  # PathPattern, or "default"
-    pointer: str  # JSON pointer of the behavior
-    origin_ids: frozenset[str]
-    s3_ids: frozenset[str]
-    policies: dict[str, Any] | None
-
-
-def _no_fix(_site: Site) -> Fix | None:
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigRule:
-    """A behavior rule: ``check`` returns the message (what is wrong, how to fix it) or None."""
-
-    kind: str
-    status: int
-    code: str
-    doc_url: str
-    field: str  # the offending value, relative to the behavior ("" = the behavior itself)
-    check: Callable[[Site], str | None]
-    fix: Callable[[Site], Fix | None] = _no_fix
-
-    def issue(self, site: Site, message: str) -> ConfigIssue:
-        return ConfigIssue(
-            self.status,
-            self.code,
-            message,
-            site.label,
-            site.pointer + self.field,
-            self.kind,
-            self.doc_url,
-            self.fix(site),
-        )
+_DEFAULT_PAGE = cloudfront_guide("distribution-web-values-specify.html")
 
 
 def ttls_all_zero(cache_policy: dict[str, Any]) -> bool:
@@ -93,13 +39,13 @@ def _quantities(node: Any, pointer: str) -> Iterator[ConfigIssue]:
             found = node.get("Items") or []
             n = max(len(found) if isinstance(found, list) else -1, 0)
             if node["Quantity"] != n:
-                yield ConfigIssue(
-                    400,
+                yield issue(
                     "InconsistentQuantities",
                     f"{pointer or '/'}: Quantity is {node['Quantity']!r} but Items has {n} entries. "
                     f"Set Quantity to {n}.",
-                    pointer=pointer + "/Quantity",
-                    kind="quantity",
+                    _DEFAULT_PAGE,
+                    pointer + "/Quantity",
+                    "quantity",
                     fix=Fix(
                         f"Set {pointer}/Quantity to {n}.",
                         [{"op": "replace", "path": pointer + "/Quantity", "value": n}],
@@ -166,14 +112,23 @@ def _orp_without_cp(s: Site) -> str | None:
     )
 
 
-def _unknown_cache_policy(s: Site) -> str | None:
-    cp_id = s.raw.get("CachePolicyId")
-    if not cp_id or resolve_cache_policy(str(cp_id), s.policies) is not None:
+def _unknown(s: Site, field: str, what: str) -> str | None:
+    policy_id = s.raw.get(field)
+    resolve = resolve_cache_policy if field == "CachePolicyId" else resolve_origin_request_policy
+    if not policy_id or resolve(str(policy_id), s.policies) is not None:
         return None
     return (
-        f"Behavior {s.label!r}: cache policy {cp_id} is neither an AWS managed policy nor in the "
+        f"Behavior {s.label!r}: {what} {policy_id} is neither an AWS managed policy nor in the "
         "policies given. Pass it with --policies / policies=, or use a managed policy ID."
     )
+
+
+def _unknown_cache_policy(s: Site) -> str | None:
+    return _unknown(s, "CachePolicyId", "cache policy")
+
+
+def _unknown_orp(s: Site) -> str | None:
+    return _unknown(s, "OriginRequestPolicyId", "origin request policy")
 
 
 def _zero_ttl_keys(s: Site) -> str | None:
@@ -198,16 +153,6 @@ def _zero_ttl_keys(s: Site) -> str | None:
         f"Behavior {s.label!r}: cache policy {cp_id} has MinTTL=DefaultTTL=MaxTTL=0 but puts "
         f"{', '.join(keyed)} in the cache key; AWS rejects that. Set MaxTTL >= 1, or move "
         "them to an origin request policy."
-    )
-
-
-def _unknown_orp(s: Site) -> str | None:
-    orp_id = s.raw.get("OriginRequestPolicyId")
-    if not orp_id or resolve_origin_request_policy(str(orp_id), s.policies) is not None:
-        return None
-    return (
-        f"Behavior {s.label!r}: origin request policy {orp_id} is neither an AWS managed policy nor in "
-        "the policies given. Pass it with --policies / policies=, or use a managed policy ID."
     )
 
 
@@ -240,27 +185,21 @@ def _s3_host_fix(s: Site) -> Fix:
     )
 
 
-_DEFAULT_PAGE = cloudfront_guide("distribution-web-values-specify.html")
-
 #: The behavior rules, in the order their issues are reported.
 BEHAVIOR_RULES: tuple[ConfigRule, ...] = (
-    ConfigRule("no-origin", 404, "NoSuchOrigin", _DEFAULT_PAGE, "/TargetOriginId", _no_origin),
+    ConfigRule("no-origin", "NoSuchOrigin", _DEFAULT_PAGE, "/TargetOriginId", _no_origin),
     ConfigRule(
         "forwarded-values-with-policy",
-        400,
         "InvalidArgument",
         cloudfront_api("API_CacheBehavior.html"),
         "/ForwardedValues",
         _fv_with_policy,
         _drop_legacy_fix,
     ),
-    ConfigRule(
-        "no-cache-settings", 400, "InvalidArgument", _DEFAULT_PAGE, "", _no_cache_settings, _caching_disabled_fix
-    ),
+    ConfigRule("no-cache-settings", "InvalidArgument", _DEFAULT_PAGE, "", _no_cache_settings, _caching_disabled_fix),
     # controlling-origin-requests.html: "you must attach a cache policy to the same cache behavior".
     ConfigRule(
         "orp-without-cache-policy",
-        400,
         "InvalidArgument",
         cloudfront_guide("controlling-origin-requests.html"),
         "/OriginRequestPolicyId",
@@ -269,7 +208,6 @@ BEHAVIOR_RULES: tuple[ConfigRule, ...] = (
     ),
     ConfigRule(
         "unknown-policy",
-        404,
         "NoSuchCachePolicy",
         cloudfront_guide("using-managed-cache-policies.html"),
         "/CachePolicyId",
@@ -277,7 +215,6 @@ BEHAVIOR_RULES: tuple[ConfigRule, ...] = (
     ),
     ConfigRule(
         "zero-ttl-keys",
-        400,
         "InvalidArgument",
         cloudfront_guide("controlling-the-cache-key.html"),
         "/CachePolicyId",
@@ -285,7 +222,6 @@ BEHAVIOR_RULES: tuple[ConfigRule, ...] = (
     ),
     ConfigRule(
         "unknown-policy",
-        404,
         "NoSuchOriginRequestPolicy",
         cloudfront_guide("using-managed-origin-request-policies.html"),
         "/OriginRequestPolicyId",
@@ -294,7 +230,6 @@ BEHAVIOR_RULES: tuple[ConfigRule, ...] = (
     # RequestAndResponseBehaviorS3Origin.html: caching on Host is not possible for S3 origins.
     ConfigRule(
         "s3-host",
-        400,
         "InvalidHeadersForS3Origin",
         cloudfront_guide("RequestAndResponseBehaviorS3Origin.html"),
         "/ForwardedValues/Headers",
@@ -309,14 +244,13 @@ def _pattern_issue(raw: dict[str, Any], index: int, pointer: str) -> ConfigIssue
     problem = pattern_problem(pattern)
     if problem is None:
         return None
-    return ConfigIssue(
-        400,
+    return issue(
         "InvalidArgument",
         f"Behavior {index}: {problem}",
-        str(pattern) if isinstance(pattern, str) else "",
+        cloudfront_guide("DownloadDistValuesCacheBehavior.html"),
         pointer + "/PathPattern",
         "bad-pattern",
-        cloudfront_guide("DownloadDistValuesCacheBehavior.html"),
+        str(pattern) if isinstance(pattern, str) else "",
     )
 
 
@@ -337,12 +271,13 @@ def _sites(config: dict[str, Any], policies: dict[str, Any] | None) -> Iterator[
 def config_issues(config: dict[str, Any], policies: dict[str, Any] | None = None) -> list[ConfigIssue]:
     """Every problem AWS would reject in ``config``, in document order."""
     out = list(_quantities(config, ""))
+    out += distribution_value_issues(config)
     for index, site in _sites(config, policies):
         if index is not None:
             bad_pattern = _pattern_issue(site.raw, index, site.pointer)
             if bad_pattern is not None:
                 out.append(bad_pattern)
-        for rule in BEHAVIOR_RULES:
+        for rule in BEHAVIOR_RULES + VALUE_RULES:
             message = rule.check(site)
             if message is not None:
                 out.append(rule.issue(site, message))

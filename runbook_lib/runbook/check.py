@@ -1,0 +1,185 @@
+"""``check``: does a user's own distribution give its API what the API needs? (static prediction)
+
+For each distribution of a source (``runbook_lib.sources``) and each behavior whose origin is an API
+(``sources.api_origins``), the requirements are predicted by the forwarding model
+(``runbook.requirements.predict``) and, where the source describes the API's routes, by the API Gateway
+path model (``apigateway.api_route``) for ``path-reaches-route``. ``observed`` stays None until a replay
+probes it. ``ok`` is true only when every requirement is met and no finding is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.apigateway.routing import api_route
+from runbook_lib.cloudfront.behaviors import items
+from runbook_lib.cloudfront.diagnosis import diagnose
+from runbook_lib.cloudfront.model import simulate
+from runbook_lib.runbook.requirements import Verdict, parse, predict
+from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins, load_source
+
+__all__ = ["BehaviorCheck", "CheckResult", "DistributionCheck", "check", "check_source", "model_config",
+           "sample_path", "table", "write"]
+
+_PLACEHOLDER = re.compile(r"<([^>]*)>")
+_LAMBDA_URL_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html"
+_VIEWER_HOST = "d111111abcdef8.cloudfront.net"
+
+
+@dataclass
+class BehaviorCheck:
+    path_pattern: str
+    origin_id: str
+    sample_path: str
+    requirements: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path_pattern": self.path_pattern, "origin_id": self.origin_id, "requirements": self.requirements}
+
+
+@dataclass
+class DistributionCheck:
+    name: str
+    kind: str
+    behaviors: list[BehaviorCheck]
+    findings: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        met = all(r["met"] is True for b in self.behaviors for r in b.requirements)
+        return met and not any(f["severity"] == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "behaviors": [b.to_dict() for b in self.behaviors], "findings": self.findings}
+
+
+@dataclass
+class CheckResult:
+    source: str
+    distributions: list[DistributionCheck]
+
+    @property
+    def ok(self) -> bool:
+        return all(d.ok for d in self.distributions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "ok": self.ok, "distributions": [d.to_dict() for d in self.distributions]}
+
+
+def sample_path(pattern: str) -> str:
+    """A viewer path the behavior's pattern matches: ``/api/*`` → ``/api/data``, ``*`` → ``/data``."""
+    path = pattern.replace("*", "data").replace("?", "x")
+    return path if path.startswith("/") else "/" + path
+
+
+def model_config(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with placeholder names made concrete, so the model recognises
+    ``<ApiF70053CD>.execute-api.<region>.amazonaws.com`` as an execute-api origin (``apif70053cd...``)."""
+    copy: dict[str, Any] = json.loads(json.dumps(config))
+    for origin in items(copy.get("Origins")):
+        domain = str(origin.get("DomainName") or "")
+        origin["DomainName"] = _PLACEHOLDER.sub(lambda m: re.sub(r"[^a-z0-9-]", "", m.group(1).lower()) or "x",
+                                                domain)
+    return copy
+
+
+def _route_verdict(verdict: Verdict, origin: ApiOrigin, raw: dict[str, Any], config: dict[str, Any],
+                   source: DistributionSource, path: str) -> None:
+    """Decide ``path-reaches-route`` with the API Gateway model where the source knows the API."""
+    if items(raw.get("FunctionAssociations")) or items(raw.get("LambdaFunctionAssociations")):
+        verdict.met = None
+        verdict.evidence = (f"a function on this behavior may rewrite {path}; the static check does not run it "
+                            "(a replay does)")
+        return
+    if origin.kind == "lambda-url":
+        verdict.met = True
+        verdict.evidence = f"a Lambda function URL passes every path to the function ({_LAMBDA_URL_DOC})"
+        verdict.fix = ""
+        return
+    request = {"method": "GET", "path": path, "headers": {"Host": _VIEWER_HOST}}
+    result = simulate(config, request, source.policies or None)
+    sent = (result.origin_request or {}).get("path")
+    if result.origin_status is not None:
+        return  # refused before any route (the viewer's Host): the prediction already says so
+    if sent is None or origin.api is None:
+        if origin.api is None and sent is not None:
+            verdict.evidence += (f"; the source does not describe the API behind {origin.domain} (read it with "
+                                 "distribution:<ID>, or check the template that defines the API)")
+        return
+    route = api_route(origin.api, "GET", str(sent))
+    verdict.met = None if route["status"] is None else route["status"] == 200
+    verdict.evidence = f"{path} arrives at API Gateway as {sent}: {route['message']}"
+    if verdict.met:
+        verdict.fix = ""
+
+
+def _behavior(source: DistributionSource, config: dict[str, Any], raw: dict[str, Any], origin: ApiOrigin,
+              ids: list[str]) -> BehaviorCheck:
+    pattern = str(raw.get("PathPattern") or "*")
+    path = sample_path(pattern)
+    verdicts = predict(ids, config, source.policies or None, path=path)
+    for verdict in verdicts:
+        if verdict.id == "path-reaches-route":
+            _route_verdict(verdict, origin, raw, config, source, path)
+    requirements = [{"id": v.id, "met": v.met, "predicted": v.met, "observed": None, "fix": v.fix,
+                     "evidence": v.evidence} for v in verdicts]
+    return BehaviorCheck(pattern, origin.origin_id, path, requirements)
+
+
+def check_source(source: DistributionSource, requirements: list[str] | None = None,
+                 named_api_origins: list[str] | tuple[str, ...] = ()) -> DistributionCheck:
+    """The static check of one distribution."""
+    ids = parse(requirements)
+    origins = {o.origin_id: o for o in api_origins(source, named_api_origins)}
+    config = model_config(source.config)
+    raws = [*items(config.get("CacheBehaviors")), config.get("DefaultCacheBehavior") or {}]
+    behaviors = [_behavior(source, config, raw, origins[str(raw.get("TargetOriginId"))], ids)
+                 for raw in raws if str(raw.get("TargetOriginId")) in origins]
+    findings = [{k: v for k, v in f.to_dict().items() if k != "fixed_config"}
+                for f in diagnose(config, source.policies or None)]
+    notes = list(source.notes)
+    if not origins:
+        notes.append("No origin is an API (execute-api, Lambda URL or a known custom domain); name one with "
+                     "--api-origin ID.")
+    return DistributionCheck(source.name, source.kind, behaviors, findings, notes)
+
+
+def check(spec: str, requirements: list[str] | str | None = None,
+          named_api_origins: list[str] | tuple[str, ...] = (), target: Any = None) -> CheckResult:
+    """Check every distribution of ``spec`` (a file or ``distribution:<ID>`` read from ``target``)."""
+    ids = parse(requirements)
+    return CheckResult(spec, [check_source(s, ids, named_api_origins) for s in load_source(spec, target)])
+
+
+def table(result: CheckResult) -> str:
+    """The readable form: one line per requirement, the fix under each unmet one."""
+    lines = [f"{'PASS' if result.ok else 'FAIL'}: {result.source}"]
+    for d in result.distributions:
+        lines.append(f"distribution {d.name} ({d.kind})")
+        if not d.behaviors:
+            lines.append("  no behavior sends requests to an API origin")
+        for b in d.behaviors:
+            lines.append(f"  {b.path_pattern} -> {b.origin_id} (as {b.sample_path})")
+            for r in b.requirements:
+                word = {True: "met", False: "UNMET", None: "unknown"}[r["met"]]
+                lines.append(f"    {word:8} {r['id']:20} {r['evidence']}")
+                if r["met"] is not True and r["fix"]:
+                    lines.append(f"    {'':8} {'':20} fix: {r['fix']}")
+        for f in d.findings:
+            lines.append(f"  [{f['severity']}] {f['code']} ({f['behavior']}): {f['effect']}")
+        lines.extend(f"  note: {n}" for n in d.notes)
+    return "\n".join(lines) + "\n"
+
+
+def write(result: CheckResult, out_dir: str | Path) -> Path:
+    """Write ``check.json`` and ``check.txt`` under ``out_dir``; returns the folder."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "check.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    (folder / "check.txt").write_text(table(result), encoding="utf-8")
+    return folder
