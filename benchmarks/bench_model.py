@@ -17,10 +17,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runbook_lib import diagnose, simulate  # noqa: E402
+from runbook_lib.cloudfront.policies import ALL_VIEWER, CACHING_DISABLED, CACHING_OPTIMIZED  # noqa: E402
 from runbook_lib.cloudfront.policies import (  # noqa: E402
     ALL_VIEWER_EXCEPT_HOST_HEADER as ALL_VIEWER_EXCEPT_HOST,
 )
-from runbook_lib.cloudfront.policies import CACHING_DISABLED, CACHING_OPTIMIZED  # noqa: E402
 
 METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 
@@ -151,7 +151,7 @@ def generated(count: int) -> list[dict[str, Any]]:
         items[0]["PathPattern"] = f"/p{i}/*"
         if rng.random() < 0.3:
             items[1]["OriginRequestPolicyId"] = rng.choice(
-                [ALL_VIEWER_EXCEPT_HOST, "216adef6-5c7f-47e4-b989-5492eafa07d3"]
+                [ALL_VIEWER_EXCEPT_HOST, ALL_VIEWER]
             )
         out.append(cfg)
     return out

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from runbook_lib import diagnose, simulate
 from runbook_lib.cloudfront import policies as managed
+from runbook_lib.cloudfront.cautions import CAUTION_LEGACY_ORIGIN
 from runbook_lib.cloudfront.docs import cloudfront_api, cloudfront_guide
 from runbook_lib.cloudfront.fixes import apply_patch
-from runbook_lib.cloudfront.model import CAUTION_LEGACY_ORIGIN
 from runbook_lib.cloudfront.rules.config import config_issues
 
 try:
@@ -421,7 +421,6 @@ def test_botocore_check_can_fail() -> None:
     assert botocore_errors("CreateCachePolicy", cache_policy("whitelist", names=["X"])) == []
 
 
-ACCEPTED: list[int] = []
 FIELDS = ("viewer", "cookies", "header-name", "origin-protocol", "root", "methods", "cp", "orp")
 
 
@@ -488,7 +487,6 @@ def test_what_the_model_accepts_botocore_accepts(case: tuple[dict[str, Any], dic
     cfg, pols = case
     if simulate(cfg, req(), pols).config_errors:
         return
-    ACCEPTED.append(1)
     b = cfg["CacheBehaviors"]["Items"][0]
     assert botocore_errors("UpdateDistribution", {"Id": "E1", "IfMatch": "E2", "DistributionConfig": cfg}) == []
     if b.get("CachePolicyId") == "cp-1":
@@ -497,9 +495,17 @@ def test_what_the_model_accepts_botocore_accepts(case: tuple[dict[str, Any], dic
         assert botocore_errors("CreateOriginRequestPolicy", pols["orp-1"]) == []
 
 
-def test_the_property_saw_accepted_configs() -> None:
-    # Runs after the property test (file order): it must not be vacuous.
-    assert len(ACCEPTED) >= 50
+def test_the_property_is_not_vacuous() -> None:
+    # Enough generated configs must be accepted for the property above to say something.
+    accepted: list[bool] = []
+
+    @settings(max_examples=100, deadline=None, database=None)
+    @given(configs())
+    def count(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        accepted.append(not simulate(case[0], req(), case[1]).config_errors)
+
+    count()
+    assert sum(accepted) >= 20, f"only {sum(accepted)} of {len(accepted)} generated configs were accepted"
 
 
 # --- 5. The explainer's CORS section ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from runbook_lib import diagnose, simulate
+from runbook_lib.cloudfront.docs import cloudfront_api
 from runbook_lib.cloudfront.fixes import apply_patch
 
 try:
@@ -172,7 +173,7 @@ CASES = [
     ),
     Case(
         "config-quantity",
-        "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CacheBehaviors.html",
+        cloudfront_api("API_CacheBehaviors.html"),
         _bad_quantity(),
         "config-error",
         "default",
@@ -181,7 +182,7 @@ CASES = [
     ),
     Case(
         "config-fv-with-policy",
-        "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CacheBehavior.html",
+        cloudfront_api("API_CacheBehavior.html"),
         _both(),
         "config-error",
         "/api/*",
@@ -254,7 +255,7 @@ CASES = [
     ),
     Case(
         "config-no-origin",
-        "https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CacheBehavior.html",
+        cloudfront_api("API_CacheBehavior.html"),
         dist(behavior("/x/*", "missing")),
         "config-error",
         "/x/*",

@@ -7,7 +7,8 @@ from typing import Any, NamedTuple
 import pytest
 
 from runbook_lib import ConfigError
-from runbook_lib.cloudfront.model import CAUTION_AUTH_ALL_VIEWER_CACHED, CAUTION_AUTH_IN_ORP, simulate
+from runbook_lib.cloudfront.cautions import CAUTION_AUTH_ALL_VIEWER_CACHED, CAUTION_AUTH_IN_ORP
+from runbook_lib.cloudfront.model import simulate
 
 try:
     from tests.model_fixtures import (

@@ -7,11 +7,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.patterns import pattern_covers, pattern_matches, pattern_problem
 
-SOURCE = (
-    "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html"
-)
+SOURCE = cloudfront_guide("DownloadDistValuesCacheBehavior.html")
 CHARS = "ab/._-"
 literal = st.text(alphabet=CHARS, max_size=12)
 glob = st.text(alphabet=CHARS + "*?", max_size=10)

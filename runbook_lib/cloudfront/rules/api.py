@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runbook_lib.cloudfront.behaviors import Behavior, items
+from runbook_lib.cloudfront.cautions import CAUTION_AUTH_IN_ORP
 from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.fixes import Fix, migration_fix, set_op, use_policies
-from runbook_lib.cloudfront.model import CAUTION_AUTH_IN_ORP
 from runbook_lib.cloudfront.patterns import pattern_covers
 from runbook_lib.cloudfront.policies import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, policy_name
 
