@@ -9,6 +9,7 @@ any error, reported as one line on stderr with no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -238,13 +239,16 @@ def _add_report(p: argparse.ArgumentParser) -> None:
                         "default: the first six")
     p.add_argument("--region", default="", help="AWS region for --target aws (default: AWS_REGION / profile)")
     p.add_argument("--profile", default="", help="AWS profile for --target aws")
+    p.add_argument("--notebook-timeout", type=float, default=0.0, metavar="MINUTES",
+                   help="time limit of each notebook (default: 10 locally, 90 on AWS)")
 
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import runner
 
     result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
-                        profile=args.profile, preset=args.preset, requirement_ids=args.requirements)
+                        profile=args.profile, preset=args.preset, requirement_ids=args.requirements,
+                        notebook_timeout=args.notebook_timeout * 60)
     runner.print_summary(result)
     return 0 if result.ok else 1
 
@@ -397,3 +401,15 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     except (ClientError, BotoCoreError) as err:  # one conversion for every AWS error (aws.calls)
         print(f"error: {convert(err) or err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM, SIGHUP: cleanup has run; one line, no traceback
+        return _interrupted(err)
+
+
+def _interrupted(err: KeyboardInterrupt) -> int:
+    from runbook_lib.runbook.lifecycle import RunInterrupted
+
+    stop = err if isinstance(err, RunInterrupted) else RunInterrupted()
+    where = f"; partial run in {stop.run_dir} (summary.json: interrupted)" if stop.run_dir else ""
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP) has nowhere to print
+        print(f"interrupted by {stop.signal_name}: stopped the local AWS and the kernel{where}", file=sys.stderr)
+    return stop.exit_code

@@ -1,4 +1,7 @@
-"""Shared fixtures: one real MiniStack on loopback for the tests that need the local AWS."""
+"""Shared fixtures: one real MiniStack on loopback for the tests that need the local AWS.
+
+Also the CI rule (tests/prerequisites.py): with ``CI`` set, a skipped test is reported as failed.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,16 @@ import pytest
 
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import Target, connect
+
+try:
+    from tests.prerequisites import pytest_runtest_makereport  # noqa: F401 - a hook: on CI a skip fails
+except ImportError:  # pragma: no cover - tests/ run without a package __init__
+    from prerequisites import pytest_runtest_makereport  # type: ignore[no-redef] # noqa: F401
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``after_stubber_tests`` run last (a stable sort keeps the others' order)."""
+    items.sort(key=lambda item: item.get_closest_marker("after_stubber_tests") is not None)
 
 
 @pytest.fixture(scope="session")

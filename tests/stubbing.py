@@ -26,6 +26,32 @@ from botocore.stub import Stubber
 from runbook_lib.aws.target import Target
 
 SERVICES = ("sts", "iam", "lambda", "apigateway", "s3", "cloudfront")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the code under test sent to a stubbed client: what IAM must allow (tests/test_aws_iam.py)."""
+
+    service: str
+    operation: str
+    region: str
+    params: dict[str, Any]
+
+
+#: Every request sent to a stubbed client in this test session, in order (valid or not, answered or refused).
+RECORDED: list[Call] = []
+
+
+def record_calls(client: Any) -> None:
+    """Append every request ``client`` is asked to send to :data:`RECORDED` (before validation and stubbing)."""
+    service = client.meta.service_model.service_name
+    region = client.meta.region_name
+
+    def on_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+        RECORDED.append(Call(service, model.name, region, copy.deepcopy(params)))
+
+    client.meta.events.register_first(f"before-parameter-build.{client.meta.service_model.service_id.hyphenize()}",
+                                      on_call)
 ACCOUNT = "123456789012"
 WHEN = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
@@ -82,6 +108,16 @@ def stubbed_aws(region: str) -> Iterator[StubbedAws]:
     session = boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
                                     region_name=region, botocore_session=_botocore_session())
     target = Target("aws", region, None, session)
+    make_client = target.client
+
+    def recorded_client(service: str) -> Any:  # every client of the target, also one a test adds later
+        new = service not in target._clients
+        client = make_client(service)
+        if new:
+            record_calls(client)
+        return client
+
+    target.client = recorded_client  # type: ignore[method-assign]
     stubbers = {s: Stubber(target.client(s)) for s in SERVICES}
     for stubber in stubbers.values():
         stubber.activate()

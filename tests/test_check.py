@@ -113,3 +113,29 @@ def test_helpers() -> None:
     config = {"Origins": {"Quantity": 1, "Items": [{"Id": "a", "DomainName": "<Api1>.execute-api.<region>.x"}]}}
     assert model_config(config)["Origins"]["Items"][0]["DomainName"] == "api1.execute-api.region.x"
     assert config["Origins"]["Items"][0]["DomainName"].startswith("<")  # the source is not changed
+
+
+def test_notebook_04_runs_headless_on_a_saved_config(tmp_path: Path) -> None:
+    import papermill as pm
+
+    from runbook_lib.runbook.runner import NOTEBOOK_DIR
+
+    pm.execute_notebook(str(NOTEBOOK_DIR / "04_your_distribution.ipynb"), str(tmp_path / "out.ipynb"),
+                        parameters={"source": str(LEGACY), "results_dir": str(tmp_path)}, kernel_name="python3",
+                        progress_bar=False, cwd=str(tmp_path))
+    data = json.loads((tmp_path / "check.json").read_text())
+    assert data["source"] == str(LEGACY) and data["ok"] is False
+    text = (tmp_path / "out.ipynb").read_text()
+    assert "QueryString" in text and "not replayed" in text
+
+
+def test_notebook_04_parameters_are_checked() -> None:
+    from runbook_lib.errors import ParameterError
+    from runbook_lib.runbook import params
+
+    given = {"source": "", "requirements": "", "target": "local", "replay": "local", "endpoint_url": "",
+             "region": "", "profile": "", "results_dir": ""}
+    with pytest.raises(ParameterError, match="replay='local' is not valid. Valid choices: none"):
+        params.validate("04_your_distribution", given)
+    with pytest.raises(ParameterError, match="Unknown requirement 'bogus'"):
+        params.validate("04_your_distribution", {**given, "replay": "none", "requirements": "bogus"})

@@ -196,3 +196,22 @@ def test_cli_apply_of_a_plan_on_the_local_aws(local_target: Target, tmp_path: Pa
     live = _live(local_target, dist_id)[0]
     assert live == fix_plan.load_plan(plan).fixed_config
     assert _api_behavior(live)["CachePolicyId"] == CACHING_DISABLED != CACHING_OPTIMIZED
+
+
+def test_notebook_05_plans_by_default_and_applies_when_asked(local_target: Target, tmp_path: Path,
+                                                             repo_root: Path) -> None:
+    import papermill as pm
+
+    dist_id = _built(local_target, "fix-nb")
+    base = {"target": "local", "stack_name": "fix-nb", "endpoint_url": local_target.endpoint_url or "",
+            "results_dir": str(tmp_path / "runs")}
+    notebook = str(repo_root / "notebooks" / "05_fix_safely.ipynb")
+    pm.execute_notebook(notebook, str(tmp_path / "plan.ipynb"), parameters=base, kernel_name="python3",
+                        progress_bar=False, cwd=str(tmp_path))
+    assert _api_behavior(_live(local_target, dist_id)[0])["OriginRequestPolicyId"] == ALL_VIEWER  # apply=False
+    pm.execute_notebook(notebook, str(tmp_path / "apply.ipynb"), parameters={**base, "apply": True},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    assert _api_behavior(_live(local_target, dist_id)[0])["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+    text = (tmp_path / "apply.ipynb").read_text()
+    assert "applied (via update)" in text and "Bearer " not in text
+    assert len(list((tmp_path / "runs").glob("fix-*/backup.json"))) == 1

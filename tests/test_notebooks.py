@@ -43,7 +43,12 @@ def test_make_report_end_to_end(tmp_path: Path) -> None:
         assert pit["fix_verified"], pit
         if pit["kind"] == "pitfall":
             assert pit["symptom_seen"] or pit["note"].split(":", 1)[0] in BY_ID, pit
-    assert (result.run_dir / "index.html").exists()
+    index = (result.run_dir / "index.html").read_text()
+    assert "query-strings" in index and "path-fix-cloudfront-function" in index
+    # The one file to share: self-contained, small, with the lab's tables (lab.json) in it.
+    shared = (result.run_dir / "report.html").read_text(encoding="utf-8")
+    assert len(shared.encode()) < 1_500_000 and "<script" not in shared and "<link" not in shared
+    assert "What reaches the API" in shared and "path-fix-api-resource" in shared
     # Teardown ran last and left nothing behind.
     teardown = (result.run_dir / "09_teardown.ipynb").read_text()
     assert "nothing of the stack is left" in teardown

@@ -12,7 +12,6 @@ import ast
 import dataclasses
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +36,11 @@ from runbook_lib.runbook.policy_code import (
     to_cdk_typescript,
     to_cloudformation_yaml,
 )
+
+try:
+    from tests import prerequisites
+except ImportError:  # pragma: no cover - tests/ run without a package __init__
+    import prerequisites  # type: ignore[no-redef]
 
 MANAGED = Path(__file__).resolve().parents[1] / "runbook_lib" / "cloudfront" / "data" / "managed_policies.json"
 
@@ -237,7 +241,7 @@ def test_boto3_code_warns_about_the_broken_policy() -> None:
 def test_boto3_code_passes_ruff(tmp_path: Path) -> None:
     ruff = Path(sys.executable).parent / "ruff"
     if not ruff.exists():
-        pytest.skip("ruff is not installed in this environment")
+        prerequisites.missing("ruff", "pip install -e '.[dev]'")
     long_comment = dataclasses.replace(EVERY_SHAPE, comment="c" * 128)
     paths = []
     for i, spec in enumerate([*ALL_SPECS, long_comment]):
@@ -270,7 +274,7 @@ def cfn_lint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, lis
     """Run cfn-lint once, as a subprocess (its import can emit warnings that pytest turns into errors)."""
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     if not cfn_lint.exists():
-        pytest.skip("cfn-lint is not installed (pip install -e '.[dev]')")
+        prerequisites.missing("cfn-lint", "pip install -e '.[dev]'")
     folder = tmp_path_factory.mktemp("cfn")
     files: dict[str, Path] = {}
     for spec in ALL_SPECS:
@@ -455,16 +459,20 @@ console.log(JSON.stringify({ id: made.id, config: {
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.fixture(scope="module")
+def node() -> str:
+    return prerequisites.executable("node", "apt-get install -y nodejs")
+
+
 @pytest.mark.parametrize("spec", [*ALL_SPECS, dataclasses.replace(EVERY_SHAPE, comment="it's \\ \"odd\" ü")],
                          ids=_ids)
-def test_cdk_construct_call_runs_and_means_the_same_policy(spec: CachePolicySpec, tmp_path: Path) -> None:
+def test_cdk_construct_call_runs_and_means_the_same_policy(spec: CachePolicySpec, tmp_path: Path, node: str) -> None:
     code = to_cdk_typescript(spec, construct_id="Policy1")
     match = re.search(r"^ *const cachePolicy = new cloudfront\.CachePolicy\(.*?^ *\}\);$", code, re.S | re.M)
     assert match, code
     script = tmp_path / "harness.js"
     script.write_text(_NODE_HARNESS % match.group(0), encoding="utf-8")
-    proc = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["id"] == "Policy1"

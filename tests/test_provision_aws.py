@@ -10,7 +10,6 @@ the test did not queue raises, so "no Delete call" is asserted by queueing none.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -689,83 +688,7 @@ def test_request_count_is_what_the_report_claims() -> None:
     assert json.dumps(sorted({s for s, _ in aws.calls})) == json.dumps(sorted(aws_stubs.SERVICES))
 
 
-# --- the README's IAM policy covers every call ------------------------------------------------------
-
-#: Operations whose IAM action is not ``service:Operation``, or that need a second action.
-_IAM_ACTIONS: dict[tuple[str, str], set[str]] = {
-    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
-    ("s3", "HeadBucket"): {"s3:ListBucket"},
-    ("s3", "ListObjectVersions"): {"s3:ListBucketVersions"},
-    ("s3", "DeleteObjects"): {"s3:DeleteObject", "s3:DeleteObjectVersion"},  # objects are deleted by version
-    # Tags in the create call need the tagging action too ("This API operation requires the following IAM
-    # permissions: CreateDistribution, TagResource", CreateDistributionWithTags in the service model).
-    ("cloudfront", "CreateDistributionWithTags"): {"cloudfront:CreateDistribution", "cloudfront:TagResource"},
-    ("iam", "CreateRole"): {"iam:CreateRole", "iam:TagRole"},
-    ("lambda", "CreateFunction"): {"lambda:CreateFunction", "lambda:TagResource", "iam:PassRole"},
-    # "Lambda returns tag data only if you have explicit allow permissions for lambda:ListTags" (GetFunction
-    # in the service model): without it teardown would think the function is not ours and leave it.
-    ("lambda", "GetFunction"): {"lambda:GetFunction", "lambda:ListTags"},
-}
-
-
-def _needs(aws: aws_stubs.StubbedAws, service: str, operation: str, region: str) -> set[tuple[str, str]]:
-    """The (IAM action, resource ARN) pairs one call needs."""
-    if service == "apigateway":
-        # API Gateway's IAM actions are the HTTP methods of its REST API, on the request path
-        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-create-and-manage-api.html).
-        model = aws.target.client(service).meta.service_model.operation_model(operation)
-        path = model.http["requestUri"].split("?")[0].replace("{restapi_id}", API_ID)
-        path = re.sub(r"\{[a-z_]+_id\}", "res001", path.replace("{http_method}", "ANY"))
-        needs = {(f"apigateway:{model.http['method']}", f"arn:aws:apigateway:{region}::{path}")}
-        if operation == "CreateRestApi":  # tags on create
-            needs.add(("apigateway:POST", f"arn:aws:apigateway:{region}::/tags/restapis%2F{API_ID}"))
-        return needs
-    b = bucket(region)
-    out = set()
-    for action in _IAM_ACTIONS.get((service, operation), {f"{service}:{operation}"}):
-        kind = action.split(":")[0]
-        resource = {
-            "iam": ROLE_ARN,
-            "lambda": fn_arn(region),
-            "s3": f"arn:aws:s3:::{b}/index.html" if "Object" in action else f"arn:aws:s3:::{b}",
-        }.get(kind, "*")
-        out.add((action, resource))
-    return out
-
-
-def test_docs_iam_policy_allows_every_call_the_code_makes(no_sleep: list[float]) -> None:
-    import fnmatch
-    from pathlib import Path
-
-    calls: set[tuple[str, str]] = set()
-    for region, run in (("eu-west-1", "fresh"), ("eu-west-1", "update"), ("eu-west-1", "teardown")):
-        with aws_stubs.stubbed_aws(region) as aws:
-            if run == "fresh":
-                queue_fresh_build(aws, region, "custom-auth-in-key", lambda_retries=1)
-                provision.build(aws.target, STACK, "custom-auth-in-key", progress=False)
-            elif run == "update":
-                queue_rerun(aws, region, "recommended", "allviewer")
-                provision.build(aws.target, STACK, "allviewer", progress=False)
-            else:
-                queue_full_teardown(aws)
-                teardown.remove(aws.target, STACK, progress=False)
-            aws.assert_done()
-            calls |= {need for s, o in aws.calls for need in _needs(aws, s, o, region)}
-
-    policy = json.loads((Path(__file__).resolve().parent.parent / "docs" / "iam-policy.json").read_text())
-
-    def allowed(action: str, resource: str) -> bool:
-        for statement in policy["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            if statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
-                    fnmatch.fnmatchcase(resource, r) for r in resources):
-                return True
-        return False
-
-    missing = sorted(f"{action} on {resource}" for action, resource in calls if not allowed(action, resource))
-    assert not missing, f"docs/iam-policy.json does not allow: {missing}"
-    assert len(calls) >= 40
+# The IAM policy is checked against every call of every Stubber test: tests/test_aws_iam.py.
 
 
 def test_a_denied_read_is_a_provisioning_error_too() -> None:

@@ -42,6 +42,11 @@ def _port_in_use(port: int) -> bool:
         return s.connect_ex((HOST, port)) == 0
 
 
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
 class LocalAWS:
     """A MiniStack process bound to 127.0.0.1. Use as a context manager::
 
@@ -134,16 +139,35 @@ class LocalAWS:
         except OSError:
             return "(no log)"
 
-    def stop(self) -> None:
-        proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
+    def problem(self, timeout: float = 1.0) -> str | None:
+        """None while the local AWS answers its health check within ``timeout`` s; else what is wrong, with its log."""
+        proc = self.process
+        if proc is None:
+            return "the local AWS is not running"
+        if proc.poll() is not None:
+            return f"the local AWS (pid {proc.pid}) exited with code {proc.returncode}; its log: {self.log_path}"
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+            if requests.get(self.endpoint_url + _HEALTH_PATH, timeout=timeout).status_code == 200:
+                return None
+        except requests.RequestException:
+            pass
+        return (f"the local AWS (pid {proc.pid}) at {self.endpoint_url} stopped answering its health check: "
+                f"it is stuck or overloaded; its log: {self.log_path}")
+
+    def stop(self) -> None:
+        """Stop MiniStack and its Lambda workers: they share its process group (it runs in a session of its own)."""
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            _signal_group(proc.pid, signal.SIGCONT)  # a stopped (kill -STOP) process acts on SIGTERM only once resumed
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+        _signal_group(proc.pid, signal.SIGKILL)  # workers that outlived MiniStack
 
     def __enter__(self) -> LocalAWS:
         return self.start()

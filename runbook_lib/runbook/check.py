@@ -15,19 +15,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.apigateway.routing import DOCS as API_DOCS
 from runbook_lib.apigateway.routing import api_route
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.diagnosis import diagnose
+from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.runbook.requirements import Verdict, parse, predict
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins, load_source
 
-__all__ = ["BehaviorCheck", "CheckResult", "DistributionCheck", "check", "check_source", "model_config",
-           "sample_path", "table", "write"]
+__all__ = ["EXAMPLE_SOURCE", "PAGES", "BehaviorCheck", "CheckResult", "DistributionCheck", "check", "check_source",
+           "model_config", "rows", "sample_path", "table", "write"]
 
 _PLACEHOLDER = re.compile(r"<([^>]*)>")
 _LAMBDA_URL_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html"
 _VIEWER_HOST = "d111111abcdef8.cloudfront.net"
+#: The AWS page that explains each requirement (named header/cookie requirements use the origin request page).
+PAGES = {
+    "query-strings": cloudfront_guide("QueryStringParameters.html"),
+    "authorization": cloudfront_guide("http-401-unauthorized.html"),
+    "host-is-api": "https://repost.aws/knowledge-center/configure-cloudfront-to-forward-headers",
+    "methods": cloudfront_guide("http-403-invalid-method.html"),
+    "path-reaches-route": API_DOCS["rest-invoke"],
+    "not-cached": cloudfront_guide("controlling-the-cache-key.html"),
+}
+#: The example ``check`` and notebook 04 use when no source is given: the cdk synth template of the CDK app
+#: in tests/fixtures/cdk_app (a repository checkout is where the runbook runs).
+EXAMPLE_SOURCE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "cdk_app" / "template.json"
 
 
 @dataclass
@@ -129,7 +143,8 @@ def _behavior(source: DistributionSource, config: dict[str, Any], raw: dict[str,
         if verdict.id == "path-reaches-route":
             _route_verdict(verdict, origin, raw, config, source, path)
     requirements = [{"id": v.id, "met": v.met, "predicted": v.met, "observed": None, "fix": v.fix,
-                     "evidence": v.evidence} for v in verdicts]
+                     "evidence": v.evidence,
+                     "doc": PAGES.get(v.id, cloudfront_guide("controlling-origin-requests.html"))} for v in verdicts]
     return BehaviorCheck(pattern, origin.origin_id, path, requirements)
 
 
@@ -156,6 +171,15 @@ def check(spec: str, requirements: list[str] | str | None = None,
     """Check every distribution of ``spec`` (a file or ``distribution:<ID>`` read from ``target``)."""
     ids = parse(requirements)
     return CheckResult(spec, [check_source(s, ids, named_api_origins) for s in load_source(spec, target)])
+
+
+def rows(result: CheckResult) -> list[dict[str, Any]]:
+    """One row per (distribution, API behavior, requirement), for a notebook table."""
+    word = {True: "met", False: "unmet", None: "unknown"}
+    return [{"distribution": d.name, "behavior": b.path_pattern, "origin": b.origin_id, "requirement": r["id"],
+             "predicted": word[r["predicted"]], "observed": word[r["observed"]] if r["observed"] is not None
+             else "not replayed", "why": r["evidence"]}
+            for d in result.distributions for b in d.behaviors for r in b.requirements]
 
 
 def table(result: CheckResult) -> str:

@@ -26,7 +26,8 @@ from runbook_lib.cloudfront.fixes import apply_patch
 from runbook_lib.errors import ConfigError
 from runbook_lib.runbook import requirements
 
-__all__ = ["PLAN_VERSION", "Plan", "aws_view", "diff", "load_plan", "make_plan", "plan_source", "save_plan"]
+__all__ = ["PLAN_VERSION", "Plan", "aws_view", "diff", "load_plan", "make_plan", "plan_source", "save_plan",
+           "stack_source"]
 
 PLAN_VERSION = 1
 _FIXABLE = ("error", "warning")
@@ -55,6 +56,8 @@ class Plan:
     distribution_id: str | None = None
     etag: str | None = None
     target: str | None = None
+    #: The source's kind (``runbook_lib.sources.KINDS``): saved, cloudformation, terraform or distribution.
+    kind: str = "saved"
 
     @property
     def diff(self) -> str:
@@ -68,13 +71,21 @@ class Plan:
         """The requirements the plan predicts met after the fix: what apply verifies, and rolls back on."""
         return [v["id"] for v in self.predicted_after if v.get("met") is True]
 
+    def verdict_rows(self) -> list[dict[str, Any]]:
+        """One row per requirement: the model's verdict now and after the fix, for a notebook table."""
+        word = {True: "met", False: "unmet", None: "unknown"}
+        now = {v["id"]: v for v in self.predicted_before}
+        return [{"requirement": v["id"], "now": word[now[v["id"]]["met"]] if v["id"] in now else "",
+                 "after the fix": word[v["met"]], "why (after)": v["evidence"], "still to do": v["fix"]}
+                for v in self.predicted_after]
+
     def to_dict(self) -> dict[str, Any]:
         return {"version": PLAN_VERSION, "source": self.source, "name": self.name, "target": self.target,
                 "distribution_id": self.distribution_id, "etag": self.etag, "path": self.path,
                 "requirements": self.requirements, "findings": self.findings, "patch": self.patch,
                 "policies": self.policies, "diff": self.diff, "predicted_before": self.predicted_before,
                 "predicted_after": self.predicted_after, "remaining": self.remaining, "config": self.config,
-                "fixed_config": self.fixed_config}
+                "fixed_config": self.fixed_config, "kind": self.kind}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -164,6 +175,7 @@ def plan_source(spec: str, target: Any = None, *, requirement_ids: Any = None,
         region = target.region if target is not None else "us-east-1"
         plan = make_plan(src.config, src.policies, source=src.location, name=src.name,
                          requirement_ids=requirement_ids, path=path, region=region)
+        plan.kind = src.kind
         if src.kind == "distribution" and target is not None:
             answer = target.client("cloudfront").get_distribution_config(Id=src.name)
             if answer["DistributionConfig"] != src.config:
@@ -172,6 +184,19 @@ def plan_source(spec: str, target: Any = None, *, requirement_ids: Any = None,
             plan.distribution_id, plan.etag, plan.target = src.name, str(answer["ETag"]), target.name
         plans.append(plan)
     return plans
+
+
+def stack_source(target: Any, stack_name: str) -> str:
+    """``distribution:<ID>`` of the runbook stack ``stack_name`` on ``target`` (what notebook 05 fixes by default)."""
+    from runbook_lib.aws import provision
+    from runbook_lib.errors import ProvisioningError
+
+    stack = provision.find(target, stack_name)
+    if stack is None or not stack.distribution_id:
+        raise ProvisioningError(f"No distribution of stack {stack_name!r} on target {target.name!r}. Build it "
+                                "with notebook 01_build_origin (e.g. preset='allviewer'), or pass "
+                                "source='distribution:<ID>'.")
+    return f"distribution:{stack.distribution_id}"
 
 
 def save_plan(plan: Plan, path: str | Path) -> Path:

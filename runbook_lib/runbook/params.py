@@ -77,6 +77,23 @@ SPECS: dict[str, dict[str, Param]] = {
         "domain_name": Param("target aws only: a domain you control, for the base path mapping fix", _string),
         "certificate_arn": Param("target aws only: an issued ACM certificate for domain_name", _string),
     },
+    "04_your_distribution": {
+        **{k: _COMMON[k] for k in ("target", "region", "profile", "endpoint_url", "results_dir")},
+        "source": Param("distribution:<ID>, or a saved config, CloudFormation/CDK template or Terraform JSON file "
+                        "(empty: the example cdk synth template)", _string),
+        "requirements": Param("what the API needs: comma-separated ids or a .json/.yaml file (empty: the six "
+                              "defaults)", _requirements),
+        "replay": Param("none: predict only (the replay behind an echo API is not built yet)", _choice(("none",))),
+    },
+    "05_fix_safely": {
+        **_COMMON,
+        "source": Param("what to fix: distribution:<ID>, a saved config, a template or a Terraform plan (empty: "
+                        "the stack's distribution)", _string),
+        "requirements": Param("what the API needs: comma-separated ids or a .json/.yaml file (empty: the six "
+                              "defaults)", _requirements),
+        "apply": Param("True: apply the plan (backup, change, probes, automatic rollback); False: change nothing",
+                       lambda v: None if isinstance(v, bool) else "Pass True or False."),
+    },
     "09_teardown": dict(_COMMON),
 }
 

@@ -50,6 +50,7 @@ __all__ = [
     "NameBehavior",
     "cache_policy_problems",
     "check",
+    "py_literal",
     "to_boto3_code",
     "to_cache_policy_config",
     "to_cdk_typescript",
@@ -227,6 +228,10 @@ def _py_literal(value: Any, indent: int = 0) -> str:
     if isinstance(value, int):
         return str(value)
     raise TypeError(f"cannot render {type(value).__name__} as a Python literal")
+
+
+#: Public name of the literal renderer, for the other exporters (runbook_lib.runbook.fix_export).
+py_literal = _py_literal
 
 
 def to_boto3_code(spec: CachePolicySpec) -> str:

@@ -3,8 +3,9 @@
 The report is meant to be opened from a file or an attachment, offline: code inputs are hidden,
 outputs and markdown are kept, a failed run says so at the top, and nothing is fetched at view
 time. nbconvert's ``lab`` template loads require.js, MathJax and Mermaid from a CDN; we drop the
-first two (no output of ours needs them) and inline a vendored Mermaid only when the notebook has
-a diagram, so reports without one stay small.
+first two (no output of ours needs them) and draw diagrams once, at report time, as inline SVG with
+the vendored Mermaid in a headless browser (:mod:`runbook_lib.runbook.diagrams`). Without a browser,
+the report references one copy of the vendored script written beside it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds to import): load it o
     import nbformat
 
 from runbook_lib.errors import ReportError
-from runbook_lib.runbook import redact
+from runbook_lib.runbook import diagrams, redact, report_tables
 
 __all__ = ["render_html", "table", "write_atomically"]
 
@@ -35,19 +36,22 @@ _MASK = "***"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 # papermill adds markdown cells with this tag around a failure; our own banner replaces them.
+# A tqdm progress bar as it finally stands ("probes: 100%|####| 24/24 [00:01<00:00, 14.3it/s]"): not for a report.
+_PROGRESS_LINE = re.compile(r"^.*\d{1,3}%\|.*\|\s*\d+/\d+.*$")
 _PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 _INJECTED_TAG = "injected-parameters"
 
 #: The page template (extends nbconvert's lab template), its CSS and the Mermaid renderer: package data.
 _TEMPLATE_NAME = "runbook_report.html.j2"
 _TEMPLATE_FILE, _CSS_FILE, _RENDERER_FILE = "report.html.j2", "report.css", "mermaid-render.js"
+_MERMAID_FILE = "mermaid.min.js"
 # nbconvert re-serialises the page with BeautifulSoup, which drops comments: mark with an element.
 _SCRIPTS_MARKER = '<div id="runbook-report-scripts"></div>'
 _FAILED_ANCHOR = "runbook-failed-cell"
 _MERMAID_DIV = re.compile(r'<div class="jp-Mermaid">')
 
 
-def render_html(notebook: Path, html_path: Path, *, title: str | None = None) -> Path:
+def render_html(notebook: Path, html_path: Path, *, title: str | None = None, back_link: str | None = None) -> Path:
     """Render the executed ``notebook`` to one self-contained HTML file at ``html_path``.
 
     Code inputs are hidden; outputs and markdown are kept, with ANSI escapes and carriage-return
@@ -56,6 +60,8 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
     ``***``. A failed run still gets its report, with a banner at the top naming the failing cell
     and exception and linking to it. Mermaid diagrams render offline.
 
+    ``back_link``: the run's page (``index.html``) this report links back to, under its title.
+
     Returns ``html_path``. Raises :class:`ReportError` if the notebook cannot be read or the report
     cannot be written.
     """
@@ -63,13 +69,26 @@ def render_html(notebook: Path, html_path: Path, *, title: str | None = None) ->
     failure = _prepare(nb)
     report_title = title if title is not None else Path(notebook).stem
     nb.metadata["title"] = report_title
-    header = _render_header(nb, report_title, _injected_parameters(nb), failure)
+    header = _render_header(nb, report_title, _injected_parameters(nb), failure, back_link)
     body = _export(nb, Path(notebook), report_title, header, failure)
-    scripts = _mermaid_scripts() if _MERMAID_DIV.search(body) else ""
-    head, sep, tail = body.rpartition(_SCRIPTS_MARKER)
     html_path = Path(html_path)
-    write_atomically(html_path, head + scripts + tail if sep else body)
+    write_atomically(html_path, _with_diagrams(body, html_path.parent))
     return html_path
+
+
+def _with_diagrams(body: str, folder: Path) -> str:
+    """Diagrams drawn as inline SVG when a browser is at hand; else Mermaid's script, one copy per folder."""
+    head, sep, tail = body.rpartition(_SCRIPTS_MARKER)
+    if not sep or not _MERMAID_DIV.search(body):
+        return head + tail if sep else body
+    drawn = diagrams.inline_svgs(head + _mermaid_scripts() + tail)
+    if drawn is not None:
+        return drawn
+    shared = folder / _MERMAID_FILE
+    if not shared.exists() or shared.stat().st_size != len(_asset(_MERMAID_FILE).encode()):
+        write_atomically(shared, _asset(_MERMAID_FILE))
+    renderer = '<script type="text/javascript">\n' + _asset(_RENDERER_FILE) + "</script>\n"
+    return head + f'<script type="text/javascript" src="{_MERMAID_FILE}"></script>\n' + renderer + tail
 
 
 def _prepare(nb: nbformat.NotebookNode) -> _Failure | None:
@@ -178,7 +197,8 @@ def _collapse_redraws(text: str) -> str:
 
 
 def _clean_outputs(outputs: list[Any]) -> list[Any]:
-    """Merge consecutive chunks of one stream, then clean streams and tracebacks for reading."""
+    """Merge consecutive chunks of one stream, then clean streams (no ANSI codes, no progress bars),
+    tracebacks and DataFrame tables (:func:`report_tables.tidy_html`) for reading."""
     cleaned: list[Any] = []
     for output in outputs:
         kind = output.get("output_type")
@@ -199,8 +219,15 @@ def _clean_outputs(outputs: list[Any]) -> list[Any]:
             cleaned.append(output)
     for output in cleaned:
         if output.get("output_type") == "stream":
-            output["text"] = _collapse_redraws(_strip_ansi(str(output.get("text", ""))))
-    return cleaned
+            text = _collapse_redraws(_strip_ansi(str(output.get("text", ""))))
+            output["text"] = "\n".join(line for line in text.split("\n") if not _PROGRESS_LINE.match(line))
+        elif "text/html" in output.get("data", {}):
+            output["data"]["text/html"] = report_tables.tidy_html(_joined(output["data"]["text/html"]))
+    return [o for o in cleaned if o.get("output_type") != "stream" or str(o.get("text", "")).strip()]
+
+
+def _joined(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def _find_failure(nb: nbformat.NotebookNode) -> _Failure | None:
@@ -283,6 +310,7 @@ def _render_header(
     title: str,
     parameters: dict[str, Any] | None,
     failure: _Failure | None,
+    back_link: str | None = None,
 ) -> str:
     esc = html.escape
     papermill = nb.metadata.get("papermill", {})
@@ -292,6 +320,9 @@ def _render_header(
     if when:
         subtitle += f" &middot; {esc(str(when))}"
     parts = ['<header class="runbook-header">', f'<p class="runbook-title">{subtitle}</p>']
+    if back_link:
+        parts.append(f'<p class="runbook-back"><a href="{esc(back_link)}">&larr; the whole run: '
+                     f"{esc(back_link)}</a></p>")
 
     if failure is not None:
         where = f"cell {failure.index}"
@@ -313,7 +344,7 @@ def _render_header(
         parts.append("</section>")
 
     if parameters is not None:
-        parts.append('<details class="runbook-params" open>')
+        parts.append('<details class="runbook-params">')
         parts.append(f"<summary>Parameters ({len(parameters)} injected)</summary>")
         if parameters:
             parts.append("<table>")
@@ -342,7 +373,7 @@ def _asset(name: str) -> str:
 
 def _mermaid_scripts() -> str:
     """The vendored Mermaid build and our renderer, as inline <script> elements."""
-    js, renderer = _asset("mermaid.min.js"), _asset(_RENDERER_FILE)
+    js, renderer = _asset(_MERMAID_FILE), _asset(_RENDERER_FILE)
     # Inside <script>, "</script" ends the element early; "<script" after "<!--" changes how the
     # parser looks for the end. Neither occurs in Mermaid's build; refuse a build where one does.
     if re.search(r"</?script", js + renderer, re.IGNORECASE):
@@ -377,10 +408,5 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def table(data: Any) -> Any:
-    """Rows (a DataFrame or a list of dicts) as a left-aligned table without the index, for notebooks."""
-    import pandas as pd
-
-    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
-    left = {"text-align": "left", "vertical-align": "top"}
-    return (frame.style.hide(axis="index").set_properties(**left)
-            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+    """Rows (a DataFrame or a list of dicts) as a table for notebooks: :func:`report_tables.table`."""
+    return report_tables.table(data)

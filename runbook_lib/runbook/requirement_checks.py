@@ -103,7 +103,8 @@ def _method(obs: Observation) -> _Seen:
     m, pid = obs.probe.method, obs.probe.id
     if m == "HEAD":
         # A HEAD answer has no body to tell the echo by; a 200 carrying API Gateway's request id shows that
-        # API Gateway routed it (a missing route is a 403): https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html
+        # API Gateway routed it (a missing route is a 403 "Missing Authentication Token":
+        # https://repost.aws/knowledge-center/api-gateway-authentication-token-errors).
         if obs.served_by in ("api", "api-gateway"):
             return _Seen(pid, obs.status == 200, f"{pid}: HEAD answered {obs.status} by API Gateway")
         return _Seen(pid, None, f"{pid}: HEAD answered {obs.status} by {obs.served_by}")

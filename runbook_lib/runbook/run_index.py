@@ -12,15 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from runbook_lib.runbook.reports import write_atomically
+from runbook_lib.runbook.share import STYLE, header_html, verdict_html
 
 __all__ = ["render_index"]
+
+#: A path fix has no symptom of its own (``symptom_seen`` null): shown as a dash.
+_MARK = {True: "✓", False: "✗"}
 
 
 def render_index(summary: Mapping[str, Any], run_dir: Path) -> Path:
     """``index.html``: the run at a glance (verdict, checks, pitfalls) with a link to each report."""
     esc = html.escape
-    ok = bool(summary.get("ok"))
-    probes = summary.get("probes", {})
     rows = "".join(
         f"<tr><td><a href='{esc(str(nb.get('html') or ''))}'>{esc(nb['name'])}</a></td>"
         f"<td class='{'ok' if nb['status'] == 'ok' else 'bad'}'>{esc(nb['status'])}</td>"
@@ -28,21 +30,19 @@ def render_index(summary: Mapping[str, Any], run_dir: Path) -> Path:
         for nb in summary.get("notebooks", [])
     )
     pitfalls = "".join(
-        f"<tr><td>{esc(p['id'])}</td><td>{'yes' if p['symptom_seen'] else 'no'}</td>"
-        f"<td class='{'ok' if p['fix_verified'] else 'bad'}'>{'yes' if p['fix_verified'] else 'NO'}</td>"
+        f"<tr><td class='nw'>{esc(p['id'])}</td><td>{_MARK.get(p['symptom_seen'], '—')}</td>"
+        f"<td class='{'ok' if p['fix_verified'] else 'bad'}'>{'✓' if p['fix_verified'] else '✗'}</td>"
         f"<td>{esc(str(p.get('note', '')))}</td></tr>"
         for p in summary.get("pitfalls", [])
     )
     body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Runbook run {esc(str(summary.get('run', '')))}</title>
-<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}}
-table{{border-collapse:collapse;width:100%;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;
-text-align:left;vertical-align:top}}.ok{{background:#d4edda}}.bad{{background:#f8d7da}}
-.verdict{{font-size:1.4rem;padding:.6rem 1rem;border-radius:4px}}</style></head><body>
+<style>{STYLE}</style></head><body>
 <h1>CloudFront → API Gateway runbook</h1>
-<p class="verdict {'ok' if ok else 'bad'}">{'PASS' if ok else 'FAIL'}: target <b>{esc(str(summary.get('target')))}</b>,
-{probes.get('total', 0)} checks: {probes.get('passed', 0)} passed, {probes.get('failed', 0)} failed,
-{probes.get('deviations', 0)} known emulator deviations (never counted as passes).</p>
+{header_html(summary, run_dir)}
+{verdict_html(summary)}
+<p><b><a href="report.html">report.html</a></b>: the whole run in one file to share (verdict, what reaches the
+API, pitfalls, every probe).</p>
 <h2>Reports</h2><table><tr><th>notebook</th><th>status</th><th>error</th></tr>{rows}</table>
 {'<h2>Pitfalls</h2><table><tr><th>pitfall</th><th>symptom seen</th><th>fix verified</th><th>note</th></tr>'
  + pitfalls + '</table>' if pitfalls else ''}

@@ -8,9 +8,9 @@ report, error first), writes ``summary.json`` and points ``outputs/latest`` at t
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,13 +27,14 @@ from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import ENDPOINT_ENV, TARGETS, connect
 from runbook_lib.errors import ParameterError
-from runbook_lib.runbook import lab_results, params, reports, requirements, results, run_index
+from runbook_lib.runbook import lab_results, lifecycle, params, reports, requirements, results, run_index, share
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_DIR", "RunResult", "lab", "print_summary", "run"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Run order. Teardown runs last, and runs even when an earlier notebook failed.
-NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "09_teardown")
+NOTEBOOKS = ("00_explainer", "01_build_origin", "02_verify_forwarding", "03_pitfalls_lab", "04_your_distribution",
+             "05_fix_safely", "09_teardown")
 
 
 @dataclass
@@ -51,14 +52,15 @@ def _log(msg: str) -> None:
 
 
 @contextlib.contextmanager
-def _local_aws(target: str, run_dir: Path) -> Iterator[str]:
+def _local_aws(target: str, run_dir: Path) -> Iterator[LocalAWS | None]:
     if target != "local":
-        yield ""
+        yield None
         return
     _log("starting the local AWS (MiniStack) on 127.0.0.1 ...")
-    with LocalAWS(log_dir=run_dir) as aws:
-        _log(f"local AWS ready at {aws.endpoint_url} (log: {aws.log_path})")
-        yield aws.endpoint_url
+    with lifecycle.signals_interrupt(), LocalAWS(log_dir=run_dir) as aws:
+        pid = aws.process.pid if aws.process else None
+        _log(f"local AWS ready at {aws.endpoint_url} (pid {pid}, log: {aws.log_path})")
+        yield aws
 
 
 def _check_declared(name: str, given: dict[str, Any]) -> None:
@@ -78,9 +80,15 @@ def run(
     notebooks: tuple[str, ...] = NOTEBOOKS,
     preset: str = "recommended",
     requirement_ids: str = "",
+    notebook_timeout: float = 0.0,
 ) -> RunResult:
     """Every notebook in order; the main stack is built with ``preset`` and verified against ``requirement_ids``
-    (comma-separated ids or a .json/.yaml file; empty: the six defaults)."""
+    (comma-separated ids or a .json/.yaml file; empty: the six defaults). ``notebook_timeout``: seconds each
+    notebook may take (0: ``lifecycle.DEFAULT_TIMEOUTS`` for the target).
+
+    A signal (Ctrl-C, SIGTERM, SIGHUP) stops the local AWS and the kernel, writes ``summary.json`` with
+    ``"status": "interrupted"`` and raises :class:`lifecycle.RunInterrupted`; ``latest`` is left pointing at
+    the last complete run."""
     if target not in TARGETS:
         raise ParameterError(f"target={target!r} is not known. Valid choices: {', '.join(TARGETS)}.")
     if preset not in PRESETS:
@@ -89,48 +97,91 @@ def run(
     if target == "aws":  # credentials, profile and region checked once, before any notebook runs
         connect("aws", region, profile=profile)
     out_root = Path(out_root)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = out_root / stamp
-    run_dir.mkdir(parents=True, exist_ok=False)
+    run_dir = lifecycle.new_run_dir(out_root)
+    limit = notebook_timeout or lifecycle.DEFAULT_TIMEOUTS[target]
     result = RunResult(run_dir)
     entries: list[dict[str, Any]] = []
-    with _local_aws(target, run_dir) as endpoint:
-        base = {"target": target, "stack_name": stack_name, "region": region, "profile": profile,
-                "endpoint_url": endpoint, "results_dir": str(run_dir.resolve()), "preset": preset,
-                "requirements": requirement_ids}
-        for name in notebooks:
-            entries.append(_execute(name, base, run_dir))
-    result.summary = _summary(target, stamp, preset, entries, run_dir, notebooks)
-    (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
-    run_index.render_index(result.summary, run_dir)
-    _point_latest(out_root, run_dir)
+    try:
+        with lifecycle.signals_interrupt(), lifecycle.kernel_tmp(run_dir), _local_aws(target, run_dir) as aws:
+            base = {"target": target, "stack_name": stack_name, "region": region, "profile": profile,
+                    "endpoint_url": aws.endpoint_url if aws else "", "results_dir": str(run_dir.resolve()),
+                    "preset": preset, "requirements": requirement_ids}
+            _execute_all(notebooks, base, run_dir, limit, aws, entries)
+    except KeyboardInterrupt as err:
+        signum = err.signum if isinstance(err, lifecycle.RunInterrupted) else signal.SIGINT
+        done = {e["name"] for e in entries}
+        current = next((n for n in notebooks if n not in done), "(none)")
+        entries.append({"name": current, "status": "interrupted", "html": None,
+                        "error": f"stopped by {signal.Signals(signum).name}"})
+        _write_summary(result, target, preset, entries, notebooks, status="interrupted")
+        raise lifecycle.RunInterrupted(signum, run_dir) from None
+    _write_summary(result, target, preset, entries, notebooks, status="complete")
+    lifecycle.point_latest(out_root, run_dir)
     return result
 
 
-def _execute(name: str, base: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+def _write_summary(result: RunResult, target: str, preset: str, entries: list[dict[str, Any]],
+                   notebooks: tuple[str, ...], status: str) -> None:
+    run_dir = result.run_dir
+    result.summary = _summary(target, run_dir.name, preset, entries, run_dir, notebooks)
+    result.summary["status"] = status
+    if status != "complete":
+        result.summary["ok"] = False
+    (run_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
+    run_index.render_index(result.summary, run_dir)
+    share.render_report(result.summary, run_dir)
+
+
+def _execute_all(notebooks: tuple[str, ...], base: dict[str, Any], run_dir: Path, limit: float,
+                 aws: LocalAWS | None, entries: list[dict[str, Any]]) -> None:
+    """Each notebook in turn, with the local AWS's health checked before each: once it is dead or stuck, the
+    rest are skipped with the reason (its log named) instead of each waiting minutes for a read timeout."""
+    down = ""
+    for name in notebooks:
+        down = down or ((aws.problem(timeout=3.0) or "") if aws else "")
+        if down:
+            entries.append({"name": name, "status": "skipped", "html": None, "error": down})
+            _log(f"  {name:<24} skipped  ({down})")
+            continue
+        entry = _execute(name, base, run_dir, limit, aws)
+        entries.append(entry)
+        down = entry.pop("emulator_down", "")
+
+
+def _execute(name: str, base: dict[str, Any], run_dir: Path, limit: float, aws: LocalAWS | None) -> dict[str, Any]:
     spec = params.SPECS.get(name, {})
     parameters = {k: v for k, v in base.items() if k in spec}
     _check_declared(name, parameters)
     out_nb = run_dir / f"{name}.ipynb"
     start = time.monotonic()
-    status, error = "ok", None
-    try:
-        pm.execute_notebook(
+    status, error, down = "ok", None, ""
+
+    def work() -> object:
+        return pm.execute_notebook(
             str(NOTEBOOK_DIR / f"{name}.ipynb"), str(out_nb), parameters=parameters, kernel_name="python3",
             progress_bar=False, cwd=str(run_dir), request_save_on_cell_execute=False,
             # ipykernel warns on every start that its loopback TCP channel is unencrypted: noise here.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            kernel_manager_class=lifecycle.TrackedKernelManager,
         )
+
+    try:
+        lifecycle.supervise(work, limit, aws.problem if aws else None)
     except pm.PapermillExecutionError as err:
         status, error = "error", f"{err.ename}: {err.evalue}"
-    except Exception as err:  # a dead kernel or a timeout: the run goes on (teardown still runs), marked failed
+    except lifecycle.NotebookAborted as err:
+        status, error, down = "error", str(err), str(err) if err.emulator_down else ""
+    except Exception as err:  # a dead kernel: the run goes on (teardown still runs), marked failed
         status, error = "error", f"{type(err).__name__}: {err}"
-    html = reports.render_html(out_nb, run_dir / f"{name}.html", title=name) if out_nb.exists() else None
+    html = (reports.render_html(out_nb, run_dir / f"{name}.html", title=name, back_link="index.html")
+            if out_nb.exists() else None)
     took = time.monotonic() - start
     _log(f"  {name:<24} {status:<5} {took:6.1f} s" + (f"  {error}" if error else ""))
     entry: dict[str, Any] = {"name": name, "status": status, "html": html.name if html else None}
     if error:
         entry["error"] = error
+    if down:
+        entry["emulator_down"] = down
     return entry
 
 
@@ -173,11 +224,6 @@ def _pitfalls(path: Path) -> list[dict[str, Any]]:
     return list(json.loads(path.read_text())) if path.exists() else []
 
 
-def _point_latest(out_root: Path, run_dir: Path) -> None:
-    latest = out_root / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(run_dir.name, target_is_directory=True)
 
 
 def print_summary(result: RunResult) -> None:
@@ -207,13 +253,13 @@ def print_summary(result: RunResult) -> None:
     if "pitfalls" in s:
         for problem in lab_results.problems(s["pitfalls"], local=s["target"] == "local"):
             _log(f"  lab problem: {problem}")
-    _log(f"reports: {result.run_dir / 'index.html'} (also outputs/latest/index.html)")
+    _log(f"reports: {result.run_dir / 'index.html'} (also {result.run_dir.parent / 'latest' / 'index.html'})")
 
 
 def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> int:
     """JupyterLab on the notebooks, with a local AWS running for as long as Lab runs."""
     run_dir = Path(out_root) / "lab"
-    with LocalAWS(log_dir=run_dir) as aws:
+    with lifecycle.signals_interrupt(), LocalAWS(log_dir=run_dir) as aws:
         _log(f"local AWS at {aws.endpoint_url}; notebooks with target='local' find it through ${ENDPOINT_ENV}")
         env = {**os.environ, ENDPOINT_ENV: aws.endpoint_url}
         cmd = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", str(NOTEBOOK_DIR), *extra_args]

@@ -1,0 +1,85 @@
+"""How a table reads in a notebook and in its HTML report: no index, verdicts first, values escaped and tidy.
+
+A value is shown as a person reads it: ✓/✗ for a boolean, nothing for a missing value (never ``nan``), an
+integer without ``.000000``, and any HTML in a value (``Host: <your CloudFront domain>``, a raw CloudFront
+error page) as text, never as markup. :func:`table` does this for the tables the runbook builds;
+:func:`tidy_html` does it at report time for a plain DataFrame a notebook displayed as is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+__all__ = ["VERDICT_COLUMNS", "display_value", "table", "tidy_html"]
+
+#: Columns that carry a verdict: moved to the left, where the eye starts reading a row.
+VERDICT_COLUMNS = ("verdict", "met", "fix verified", "verified", "symptom seen", "shown locally")
+
+_INTEGER_TEXT = re.compile(r"^-?\d+\.0+$")
+_MISSING_TEXT = {"nan", "NaN", "None", "<NA>", "NaT"}
+_BOOL_TEXT = {"True": "✓", "False": "✗"}
+
+
+def display_value(value: Any) -> str:
+    """One cell as shown: ✓/✗, '' for missing, integers without decimals, everything else as ``str``."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "✓" if value else "✗"
+    if value is None:
+        return ""
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        number = float(value)
+        if math.isnan(number):
+            return ""
+        return str(int(number)) if number.is_integer() else f"{number:g}"
+    text = str(value)
+    return "" if text in _MISSING_TEXT else text
+
+
+def _verdicts_first(columns: list[str]) -> list[str]:
+    first = [c for c in columns if str(c).lower() in VERDICT_COLUMNS]
+    return first + [c for c in columns if c not in first]
+
+
+def table(data: Any) -> Any:
+    """Rows (a DataFrame or a list of dicts) as a left-aligned pandas Styler: no index, verdict columns first,
+    values escaped and shown with :func:`display_value`."""
+    import pandas as pd
+
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
+    frame = frame.loc[:, _verdicts_first(list(frame.columns))]
+    left = {"text-align": "left", "vertical-align": "top"}
+    return (frame.style.hide(axis="index").format(display_value, escape="html", hyperlinks="html")
+            .set_properties(**left).set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+
+
+def tidy_html(markup: str) -> str:
+    """A pandas ``DataFrame.to_html`` table made readable: its default 0..n-1 index dropped and cell texts
+    shown with :func:`display_value`'s rules. Other HTML comes back unchanged."""
+    if 'class="dataframe' not in markup:
+        return markup
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tbl in soup.find_all("table", class_="dataframe"):
+        body_rows = [tr for tbody in tbl.find_all("tbody") for tr in tbody.find_all("tr", recursive=False)]
+        labels = [tr.find("th", recursive=False) for tr in body_rows]
+        if body_rows and all(th is not None for th in labels) and [
+                th.get_text(strip=True) for th in labels if th is not None] == [str(i) for i in range(len(labels))]:
+            for tr in tbl.find_all("tr"):
+                first = tr.find(["th", "td"], recursive=False)
+                if first is not None:
+                    first.decompose()
+        for td in tbl.find_all("td"):
+            text = td.string
+            if text is None:
+                continue
+            shown = str(text).strip()
+            if shown in _MISSING_TEXT:
+                td.string = ""
+            elif shown in _BOOL_TEXT:
+                td.string = _BOOL_TEXT[shown]
+            elif _INTEGER_TEXT.match(shown):
+                td.string = shown.split(".", 1)[0]
+    return str(soup)
