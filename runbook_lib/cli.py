@@ -31,6 +31,7 @@ from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
 from runbook_lib.runbook import fix_cli, redact, request_line
+from runbook_lib.runbook.run_folders import DEFAULT_KEEP
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -367,12 +368,17 @@ def _add_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replay", choices=("none",), default="none",
                    help="none: static prediction by the models (replay behind an echo API is not built yet)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--out", help="also write check.json and check.txt into this folder")
+    p.add_argument("--out", help="keep this run in OUT/<UTC timestamp>/ (check.json, check.txt, config.json), "
+                                 "point OUT/latest at it, append to OUT/history.jsonl and report what changed "
+                                 "since the last run")
+    p.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
+                   help=f"with --out: keep the newest N run folders, prune older ones (default {DEFAULT_KEEP})")
+    p.add_argument("--junit", metavar="FILE", help="also write the result as JUnit XML (for CI test reports)")
 
 
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import check as checker
-    from runbook_lib.runbook import fleet
+    from runbook_lib.runbook import fleet, history, junit
 
     if args.all == bool(args.source):
         raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
@@ -387,13 +393,14 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
         if args.source.startswith("distribution:"):
             target = connect(args.target, args.region, args.endpoint_url, profiles[0])
         result = checker.check(args.source, args.requirements, args.api_origin, target)
-    if args.out:
-        checker.write(result, args.out)
+    changes = history.record(result, args.out, args.keep).changes if args.out else ""
+    if args.junit:
+        junit.write_junit(result, args.junit)
     if args.json:
         json.dump(result.to_dict(), out, indent=2)
         out.write("\n")
     else:
-        out.write(checker.table(result))
+        out.write(changes + checker.table(result))
         if args.all:
             out.write(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fleet.counts(result).items()) + "\n")
     return 0 if result.ok else 1
