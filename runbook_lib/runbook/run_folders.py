@@ -10,8 +10,10 @@ lives beside them (a user's notes, ``history.jsonl``, another command's runs).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 from runbook_lib.errors import ConfigError
@@ -41,12 +43,18 @@ def new_run_dir(root: Path, now: dt.datetime | None = None) -> Path:
                       "Use another --out folder.")
 
 
-def point_latest(root: Path, run_dir: Path) -> None:
-    """Point ``root/latest`` at ``run_dir`` (a relative symlink, so the folder can be moved)."""
+def point_latest(root: Path, run_dir: Path) -> Path:
+    """Point ``root/latest`` at ``run_dir`` atomically (a relative symlink swapped in with ``os.replace``): a
+    reader sees the old run or the new, never none."""
     latest = root / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(run_dir.name, target_is_directory=True)
+    tmp = root / f".latest-{uuid.uuid4().hex}"
+    tmp.symlink_to(run_dir.name, target_is_directory=True)
+    try:
+        os.replace(tmp, latest)
+    except OSError:
+        tmp.unlink()
+        raise
+    return latest
 
 
 def is_run_folder(path: Path, marker: str) -> bool:
