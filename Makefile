@@ -38,6 +38,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_runbook.py
 	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_check.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check runbook_lib tests benchmarks notebooks
