@@ -1,55 +1,68 @@
-"""Benchmark (not a test): `check` of a saved config beside one empty notebook run through papermill.
+"""Speed of the static ``check`` (a script, not a test).
 
-Both run as a scheduler would start them, as fresh processes: `python -m runbook_lib check FILE --json` (a static
-check: the forwarding and API Gateway models, no AWS) and `python -m papermill empty.ipynb out.ipynb` (a
-one-cell notebook: kernel start, execute, write). Each is timed three times; the medians are printed side by
-side. Exits 1 when the check takes more than 1.5x the empty notebook (issue 12's budget for a scheduled check).
+Run: python benchmarks/bench_check.py
+Targets (issue 10): a static check of one distribution under 1 s; 1,000 distributions checked statically
+under 30 s. Here the 1,000 are the four fixture sources, repeated with their API behavior's settings varied,
+read and checked in one process (no AWS calls).
 """
 
 from __future__ import annotations
 
-import statistics
+import copy
+import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import nbformat
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-ROOT = Path(__file__).resolve().parent.parent
-SAVED = ROOT / "tests" / "fixtures" / "sources" / "legacy_get_distribution_config.json"
-RATIO = 1.5
-ROUNDS = 3
+from runbook_lib.cloudfront.policies import ALL_VIEWER, CACHING_DISABLED, CACHING_OPTIMIZED  # noqa: E402
+from runbook_lib.runbook.check import check, check_source  # noqa: E402
+from runbook_lib.sources import load_source  # noqa: E402
+
+FIXTURES = [
+    ROOT / "tests/fixtures/sources/legacy_get_distribution_config.json",
+    ROOT / "tests/fixtures/cdk_app/template.json",
+    ROOT / "tests/fixtures/sources/terraform_plan_allviewer.json",
+    ROOT / "tests/fixtures/sources/recommended_get_distribution.json",
+]
 
 
-def _timed(argv: list[str], ok_codes: tuple[int, ...]) -> float:
+def one_distribution() -> None:
+    for path in FIXTURES:
+        start = time.perf_counter()
+        check(str(path))
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "runbook_lib", "check", str(path), "--json"],
+                              capture_output=True, cwd=ROOT, check=False)
+        cli = time.perf_counter() - start
+        print(f"check {path.name:42} in-process {first * 1000:6.1f} ms, CLI process {cli:5.2f} s "
+              f"(exit {proc.returncode})")
+
+
+def thousand() -> None:
+    bases = [s for path in FIXTURES for s in load_source(str(path))]
+    settings = [{"CachePolicyId": CACHING_OPTIMIZED}, {"CachePolicyId": CACHING_DISABLED},
+                {"CachePolicyId": CACHING_DISABLED, "OriginRequestPolicyId": ALL_VIEWER}]
+    sources = []
+    for i in range(1000):
+        source = copy.deepcopy(bases[i % len(bases)])
+        behaviors = source.config["CacheBehaviors"].get("Items") or [source.config["DefaultCacheBehavior"]]
+        if "ForwardedValues" not in behaviors[0]:
+            behaviors[0].update(settings[i % len(settings)])
+        source.config["Comment"] = f"variant {i}"
+        sources.append(source)
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=ROOT)
+    results = [check_source(s) for s in sources]
     took = time.perf_counter() - start
-    if done.returncode not in ok_codes:
-        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-500:]}")
-    return took
-
-
-def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        empty = Path(tmp) / "empty.ipynb"
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(nb, empty)
-        # exit 1 is the check's verdict on this config (query strings unmet), not a failure to run
-        check = [_timed([sys.executable, "-m", "runbook_lib", "check", str(SAVED), "--json"], (0, 1))
-                 for _ in range(ROUNDS)]
-        paper = [_timed([sys.executable, "-m", "papermill", "--no-progress-bar", str(empty),
-                         str(Path(tmp) / f"out-{i}.ipynb")], (0,)) for i in range(ROUNDS)]
-    c, p = statistics.median(check), statistics.median(paper)
-    ratio = c / p
-    verdict = "met" if ratio <= RATIO else "NOT met"
-    print(f"\ncheck of a saved config (static): {c:.2f} s; one empty notebook through papermill: {p:.2f} s; "
-          f"ratio {ratio:.2f} (target <= {RATIO}: {verdict}); medians of {ROUNDS} runs each")
-    return 0 if ratio <= RATIO else 1
+    failing = sum(not r.ok for r in results)
+    print(f"1,000 distributions checked statically in {took:.2f} s ({failing} not ok); "
+          f"JSON size {len(json.dumps([r.to_dict() for r in results])) // 1024} KiB")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    one_distribution()
+    thousand()

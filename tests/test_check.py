@@ -139,3 +139,9 @@ def test_notebook_04_parameters_are_checked() -> None:
         params.validate("04_your_distribution", given)
     with pytest.raises(ParameterError, match="Unknown requirement 'bogus'"):
         params.validate("04_your_distribution", {**given, "replay": "none", "requirements": "bogus"})
+
+
+@pytest.mark.parametrize("argv", [[], [str(LEGACY), "--all"]])
+def test_check_needs_exactly_one_of_source_and_all(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(*argv)[0] == 2
+    assert "exactly one of SOURCE or --all" in capsys.readouterr().err

@@ -204,6 +204,7 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
 def test_two_runner_runs_in_the_same_second_do_not_collide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Path] = []
     monkeypatch.setattr(runner, "_execute_all", lambda notebooks, base, run_dir, *a: seen.append(run_dir))
+    monkeypatch.setattr(runner, "connect", lambda *a, **k: None)  # no AWS here: no credentials preflight
     monkeypatch.setattr(runner, "_summary", lambda *a: {"ok": True, "probes": {}, "notebooks": []})
     for _ in range(2):
         runner.run(target="aws", out_root=tmp_path, notebooks=())
