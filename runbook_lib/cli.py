@@ -31,6 +31,7 @@ from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
 from runbook_lib.runbook import check_cli, fix_cli, redact, request_line
+from runbook_lib.runbook.run_folders import DEFAULT_KEEP, check_keep, prune
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -270,15 +271,19 @@ def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="", help="AWS profile for --target aws")
     p.add_argument("--notebook-timeout", type=float, default=0.0, metavar="MINUTES",
                    help="time limit of each notebook (default: 10 locally, 90 on AWS)")
+    p.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
+                   help=f"keep the newest N run folders under --out, prune older ones (default {DEFAULT_KEEP})")
 
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import runner
 
+    check_keep(args.keep)
     result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
                         profile=args.profile, preset=args.preset, requirement_ids=args.requirements,
                         notebook_timeout=args.notebook_timeout * 60)
     runner.print_summary(result)
+    prune(Path(args.out), args.keep, "summary.json")
     return 0 if result.ok else 1
 
 
