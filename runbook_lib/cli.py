@@ -24,11 +24,14 @@ from runbook_lib.aws.calls import convert
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import connect
+from runbook_lib.cloudfront import shape
 from runbook_lib.cloudfront.diagnosis import Finding, diagnose
+from runbook_lib.cloudfront.fields import check_field
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
-from runbook_lib.runbook import fix_cli, request_line
+from runbook_lib.runbook import check_cli, fix_cli, redact, request_line
+from runbook_lib.runbook.run_folders import DEFAULT_KEEP, check_keep, prune
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -54,20 +57,40 @@ def load_json(path: str, what: str) -> Any:
         raise ConfigError(
             f"{what.capitalize()} file {path!r} is not JSON ({err.msg} at line {err.lineno})."
         ) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{what.capitalize()} file {path!r} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start}). Save it as UTF-8, as `aws cloudfront get-distribution-config` writes it."
+        ) from err
+    except RecursionError as err:
+        raise ConfigError(
+            f"{what.capitalize()} file {path!r} is nested too deeply to be a DistributionConfig (a real one nests "
+            "about ten levels). Check that it is the file you meant."
+        ) from err
 
 
 def _distribution_config(data: Any, path: str) -> dict[str, Any]:
     # Accept the bare DistributionConfig or a whole get_distribution_config / get_distribution answer.
+    where: list[str] = []
     if isinstance(data, dict) and isinstance(data.get("Distribution"), dict):
-        data = data["Distribution"]
+        data, where = data["Distribution"], ["Distribution"]
     if isinstance(data, dict) and isinstance(data.get("DistributionConfig"), dict):
-        data = data["DistributionConfig"]
+        data, where = data["DistributionConfig"], [*where, "DistributionConfig"]
     if not isinstance(data, dict) or "DefaultCacheBehavior" not in data:
         raise ConfigError(
             f"{path!r} holds no DistributionConfig (no DefaultCacheBehavior). Save the output of "
             "`aws cloudfront get-distribution-config --id ID` or its DistributionConfig."
         )
+    try:
+        shape.check_config(data, ".".join(where))
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from err
     return data
+
+
+def _warn_quotas(config: dict[str, Any], policies: dict[str, Any] | None) -> None:
+    for warning in shape.quota_warnings(config, policies):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _policies(path: str | None) -> dict[str, Any] | None:
@@ -92,7 +115,8 @@ def _parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
         raise ConfigError(f"-H must look like 'Name: value', found {text!r}.")
-    return name.strip(), value.strip()
+    check_field(name.strip(), value.strip(" \t"))
+    return name.strip(), value.strip(" \t")
 
 
 # --- simulate ---------------------------------------------------------------------------------------
@@ -109,6 +133,8 @@ def _add_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--http-version", choices=("1.0", "1.1", "2"), default="1.1")
     p.add_argument("--body", help="request body (a GET with a body gets 403)")
     p.add_argument("--json", action="store_true", help="print the result dict as JSON")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="print Authorization, Cookie and other credential values in clear (masked by default)")
 
 
 def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
@@ -119,12 +145,16 @@ def _run_simulate(args: argparse.Namespace, out: TextIO) -> int:
     request = {**_parse_request(args.request, headers, host, args.scheme), "http_version": args.http_version}
     if args.body is not None:
         request["body"] = args.body
-    result = simulate(config, request, _policies(args.policies))
+    policies = _policies(args.policies)
+    result = simulate(config, request, policies)
+    _warn_quotas(config, policies)
+    d = result.to_dict()
+    if d["origin_request"] is not None and not args.show_secrets:
+        d["origin_request"]["headers"] = redact.headers(d["origin_request"]["headers"])
     if args.json:
-        json.dump(result.to_dict(), out, indent=2)
+        json.dump(d, out, indent=2)
         out.write("\n")
         return 0
-    d = result.to_dict()
     out.write(f"behavior:      {d['behavior']}\n")
     if d["edge_status"] is not None:
         where = f" -> {result.redirect_location}" if result.redirect_location else ""
@@ -197,6 +227,7 @@ def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
             make_cloudfront_client(args.target, args.endpoint_url), args.distribution_id
         )
     findings = diagnose(config, policies)
+    _warn_quotas(config, policies)
     if args.json:
         json.dump([f.to_dict() for f in findings], out, indent=2)
         out.write("\n")
@@ -240,15 +271,19 @@ def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="", help="AWS profile for --target aws")
     p.add_argument("--notebook-timeout", type=float, default=0.0, metavar="MINUTES",
                    help="time limit of each notebook (default: 10 locally, 90 on AWS)")
+    p.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
+                   help=f"keep the newest N run folders under --out, prune older ones (default {DEFAULT_KEEP})")
 
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import runner
 
+    check_keep(args.keep)
     result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
                         profile=args.profile, preset=args.preset, requirement_ids=args.requirements,
                         notebook_timeout=args.notebook_timeout * 60)
     runner.print_summary(result)
+    prune(Path(args.out), args.keep, "summary.json")
     return 0 if result.ok else 1
 
 
@@ -320,55 +355,6 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
 # --- check -------------------------------------------------------------------------------------------
 
 
-def _add_check(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", nargs="?", help="distribution:<ID>, a saved get-distribution(-config) JSON, a "
-                   "CloudFormation or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
-    p.add_argument("--all", action="store_true", help="instead of SOURCE: every distribution of the account "
-                                                      "(one account per --profile), checked statically")
-    p.add_argument("--requirements", help="comma-separated requirement ids, or a JSON/YAML file of them "
-                                          "(default: the six defaults)")
-    p.add_argument("--api-origin", action="append", default=[], metavar="ID",
-                   help="treat this origin as an API even though its name does not say so (repeatable)")
-    p.add_argument("--target", choices=("local", "aws"), default="local",
-                   help="where distribution:<ID> and --all read from")
-    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
-    p.add_argument("--region", default="", help="AWS region for --target aws")
-    p.add_argument("--profile", action="append", default=[], help="AWS profile (repeatable with --all)")
-    p.add_argument("--replay", choices=("none",), default="none",
-                   help="none: static prediction by the models (replay behind an echo API is not built yet)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--out", help="also write check.json and check.txt into this folder")
-
-
-def _run_check(args: argparse.Namespace, out: TextIO) -> int:
-    from runbook_lib.runbook import check as checker
-    from runbook_lib.runbook import fleet
-
-    if args.all == bool(args.source):
-        raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
-                          "--target aws`).")
-    profiles = args.profile or [""]
-    if args.all:
-        targets = [(p if len(profiles) > 1 else "", connect(args.target, args.region, args.endpoint_url, p))
-                   for p in profiles]
-        result = fleet.check_all(targets, args.requirements, tuple(args.api_origin))
-    else:
-        target = None
-        if args.source.startswith("distribution:"):
-            target = connect(args.target, args.region, args.endpoint_url, profiles[0])
-        result = checker.check(args.source, args.requirements, args.api_origin, target)
-    if args.out:
-        checker.write(result, args.out)
-    if args.json:
-        json.dump(result.to_dict(), out, indent=2)
-        out.write("\n")
-    else:
-        out.write(checker.table(result))
-        if args.all:
-            out.write(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fleet.counts(result).items()) + "\n")
-    return 0 if result.ok else 1
-
-
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
@@ -378,7 +364,7 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
                   _add_local_aws, _run_local_aws),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
     "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
-              _add_check, _run_check),
+              check_cli.add_arguments, check_cli.run),
     "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
             fix_cli.add_arguments, fix_cli.run),
 }

@@ -104,8 +104,8 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 def test_out_writes_json_and_table(tmp_path: Path) -> None:
     code, _ = _run(str(LEGACY), "--out", str(tmp_path / "run"))
     assert code == 1
-    data = json.loads((tmp_path / "run" / "check.json").read_text())
-    assert data["ok"] is False and "UNMET" in (tmp_path / "run" / "check.txt").read_text()
+    data = json.loads((tmp_path / "run" / "latest" / "check.json").read_text())
+    assert data["ok"] is False and "UNMET" in (tmp_path / "run" / "latest" / "check.txt").read_text()
 
 
 def test_helpers() -> None:

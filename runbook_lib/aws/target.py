@@ -6,7 +6,9 @@ Gateway origin, so the rest of the code is the same for both.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,6 +114,25 @@ class Target:
             return self.endpoint_url or "", extra
         return f"{scheme}://{distribution_domain}", {}
 
+def _require_loopback(endpoint: str) -> None:
+    """Every address ``endpoint``'s host resolves to must be loopback: a name such as ``127.0.0.1.nip.io``
+    looks local but is resolved by DNS, which can point it anywhere."""
+    try:
+        url = urlsplit(endpoint)
+        host = url.hostname or ""
+        infos = socket.getaddrinfo(host, url.port, proto=socket.IPPROTO_TCP) if host else []
+        found = {str(info[4][0]) for info in infos}
+    except (OSError, ValueError, UnicodeError) as err:
+        raise ParameterError(f"endpoint_url={endpoint!r} does not resolve ({err}); the local target only talks "
+                             "to loopback: pass http://127.0.0.1:<port>.") from err
+    remote = sorted(a for a in found if not ipaddress.ip_address(a.split("%", 1)[0]).is_loopback)
+    if not found or remote:
+        raise ParameterError(
+            f"endpoint_url={endpoint!r} is not on loopback (it resolves to {', '.join(remote) or 'nothing'}); "
+            "the local target only talks to 127.0.0.1: pass http://127.0.0.1:<port>."
+        )
+
+
 def aws_api_origin(api_id: str, stage: str, region: str) -> dict[str, Any]:
     """The origin fields for stage ``stage`` of REST API ``api_id`` on AWS (default endpoint, HTTPS only)."""
     return {
@@ -151,11 +172,7 @@ def connect(
                 "`make lab` (it starts one), run everything with `make report`, or pass endpoint_url="
                 "'http://127.0.0.1:<port>' of a MiniStack you started."
             )
-        host = urlsplit(endpoint).hostname or ""
-        if not (host == "localhost" or host.startswith("127.") or host == "::1"):
-            raise ParameterError(
-                f"endpoint_url={endpoint!r} is not on loopback; the local target only talks to 127.0.0.1."
-            )
+        _require_loopback(endpoint)
         session = boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=_LOCAL_REGION
         )

@@ -19,6 +19,7 @@ from runbook_lib.cloudfront.cautions import (
     CAUTION_LEGACY_OTHER_HEADERS,
     CAUTION_S3_VIEWER_HOST,
 )
+from runbook_lib.cloudfront.fields import check_request
 from runbook_lib.cloudfront.headers import (
     ALWAYS_REMOVED,
     CF_ID_PLACEHOLDER,
@@ -34,6 +35,7 @@ from runbook_lib.cloudfront.headers import (
     via_value,
 )
 from runbook_lib.cloudfront.rules.config import ConfigIssue, config_issues
+from runbook_lib.cloudfront.shape import check_inputs
 from runbook_lib.errors import ConfigError
 
 __all__ = [
@@ -100,6 +102,7 @@ def _compiled(config: dict[str, Any], policies: dict[str, Any] | None) -> _Compi
         and hit.policies_snapshot == policies
     ):
         return hit
+    check_inputs(config, policies)  # one ConfigError naming the path of a malformed field, never a traceback
     behaviors = compile_behaviors(config, policies)
     issues = config_issues(config, policies)
     entry = _Compiled(
@@ -168,6 +171,7 @@ def _read_request(request: Any) -> tuple[str, str, str, str, dict[str, str], str
             headers[lname] = f"{headers[lname]}{sep}{value}"
         else:
             headers[lname] = str(value)
+    check_request(method, path + query, headers)
     version = str(request.get("http_version", "1.1"))
     client_ip = str(request.get("client_ip") or VIEWER_IP_PLACEHOLDER)
     return method, scheme, path if path.startswith("/") else "/" + path, query, headers, version, client_ip

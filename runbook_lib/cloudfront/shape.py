@@ -15,11 +15,11 @@ from typing import Any
 
 from runbook_lib.errors import ConfigError
 
-__all__ = ["QUOTAS_URL", "check_config", "check_policies", "quota_warnings"]
+__all__ = ["QUOTAS_URL", "check_config", "check_inputs", "check_policies", "quota_warnings"]
 
 #: AWS's quotas page (behaviors per distribution, names per policy).
 QUOTAS_URL = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html"
-_HINT = "Use the shape `aws cloudfront get-distribution-config --id ID` prints (boto3 shape)."
+_HINT = "Use the DistributionConfig shape that `aws cloudfront get-distribution-config --id ID` prints."
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,15 @@ def check_policies(policies: Any) -> None:
             _check(body, _POLICY, str(pid))
 
 
-# Defaults of the quotas page (QUOTAS_URL); AWS can raise some on request.
-_BEHAVIORS_PER_DISTRIBUTION = 25
+def check_inputs(config: Any, policies: Any) -> None:
+    """:func:`check_config` then :func:`check_policies`."""
+    check_config(config)
+    check_policies(policies)
+
+
+# Defaults of the quotas page (QUOTAS_URL); AWS can raise some on request. "Cache behaviors per distribution"
+# reads 75 on the current page (older copies of the page said 25).
+_BEHAVIORS_PER_DISTRIBUTION = 75
 _NAMES_PER_POLICY = 10  # headers, cookies or query strings in one cache or origin request policy
 _LEGACY_HEADERS = 10  # whitelisted headers per behavior under legacy settings
 
