@@ -5,20 +5,23 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TARGET ?= local
 
-.PHONY: help venv report test lab bench lint clean-notebooks clean
+.PHONY: help venv report test lab bench lint lock clean-notebooks clean
 
 help:
 	@echo "make report   run every notebook headless against the embedded local AWS; HTML under outputs/"
 	@echo "make test     lint, type-check and run the test suite"
 	@echo "make lab      open the notebooks in JupyterLab with a local AWS running"
 	@echo "make bench    print the benchmark figures"
+	@echo "make lock     re-pin every dependency in constraints.txt (then make test)"
 	@echo "TARGET=aws make report   the same against your AWS account (see README)"
 
-$(STAMP): pyproject.toml
-	@echo "setting up $(VENV) from pyproject.toml (the first time takes about a minute; log: $(VENV)/install.log)"
+# Every dependency is installed at the version in constraints.txt (what `make test` and CI test); `make lock`
+# refreshes it.
+$(STAMP): pyproject.toml constraints.txt
+	@echo "setting up $(VENV) from pyproject.toml and constraints.txt (the first time takes about a minute; log: $(VENV)/install.log)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
-	@$(PY) -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
+	@$(PY) -m pip install -c constraints.txt -e '.[dev]' >> $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,12 +38,24 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(PY) -m runbook_lib lab
 
+# Every benchmark prints its figures beside the baselines; bench fails when any misses a target.
 bench: $(STAMP)
-	$(PY) benchmarks/bench_runbook.py
-	$(PY) benchmarks/bench_model.py
+	@status=0; for b in benchmarks/bench_*.py; do $(PY) $$b || status=1; done; exit $$status
 
 lint: $(STAMP)
 	$(PY) -m ruff check runbook_lib tests benchmarks notebooks
+
+# Re-resolve every dependency in a clean venv (newest versions pyproject.toml allows) and pin them in
+# constraints.txt; then run `make test` and commit both if it passes.
+LOCK_VENV := .venv-lock
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --upgrade pip > /dev/null
+	$(LOCK_VENV)/bin/python -m pip install -e '.[dev]' > $(LOCK_VENV)/install.log 2>&1 || { tail -40 $(LOCK_VENV)/install.log; exit 1; }
+	{ sed -n '1,2p' constraints.txt; $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 clean-notebooks: $(STAMP)
 	$(PY) -m runbook_lib clean-notebooks notebooks

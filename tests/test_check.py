@@ -104,8 +104,8 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 def test_out_writes_json_and_table(tmp_path: Path) -> None:
     code, _ = _run(str(LEGACY), "--out", str(tmp_path / "run"))
     assert code == 1
-    data = json.loads((tmp_path / "run" / "check.json").read_text())
-    assert data["ok"] is False and "UNMET" in (tmp_path / "run" / "check.txt").read_text()
+    data = json.loads((tmp_path / "run" / "latest" / "check.json").read_text())
+    assert data["ok"] is False and "UNMET" in (tmp_path / "run" / "latest" / "check.txt").read_text()
 
 
 def test_helpers() -> None:
@@ -139,3 +139,9 @@ def test_notebook_04_parameters_are_checked() -> None:
         params.validate("04_your_distribution", given)
     with pytest.raises(ParameterError, match="Unknown requirement 'bogus'"):
         params.validate("04_your_distribution", {**given, "replay": "none", "requirements": "bogus"})
+
+
+@pytest.mark.parametrize("argv", [[], [str(LEGACY), "--all"]])
+def test_check_needs_exactly_one_of_source_and_all(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(*argv)[0] == 2
+    assert "exactly one of SOURCE or --all" in capsys.readouterr().err

@@ -42,3 +42,17 @@ def test_public_api_is_what_all_says() -> None:
     public = {n for n in dir(runbook_lib) if not n.startswith("_") and n != "annotations"}  # __future__
     modules = {n for n in public if isinstance(getattr(runbook_lib, n), type(runbook_lib))}
     assert public - modules == set(runbook_lib.__all__)
+
+
+def test_every_dependency_is_pinned_in_the_constraints_make_installs(repo_root: Path) -> None:
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    lines = [ln.strip() for ln in (repo_root / "constraints.txt").read_text().splitlines()]
+    pins = dict(ln.lower().split("==", 1) for ln in lines if ln and not ln.startswith("#"))
+    assert not wanted - set(pins), f"not pinned in constraints.txt: {sorted(wanted - set(pins))} (run `make lock`)"
+    assert all(ln.startswith("#") or "==" in ln for ln in lines if ln), "constraints.txt pins with == only"
+    for pin in ("boto3==1.43.106", "ministack==1.5.33"):  # the pins pyproject.toml itself makes agree
+        assert pin in lines
+    makefile = (repo_root / "Makefile").read_text()
+    assert "pip install -c constraints.txt -e '.[dev]'" in makefile and "\nlock:" in makefile
+    assert "make lock" in (repo_root / "README.md").read_text()

@@ -40,3 +40,10 @@ def test_plain_dataframe_html_loses_its_default_index_and_junk() -> None:
     assert _cells(markup) == ["a", "200", "✓", "b", "", "✗"]
     named = pd.DataFrame({"value": ["GET"]}, index=pd.Index(["viewer request"], name="step")).to_html()
     assert "viewer request" in tidy_html(named)  # a meaningful index stays
+
+
+def test_aws_pages_in_values_are_links_and_the_rest_stays_text() -> None:
+    url = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-401-unauthorized.html"
+    markup = table([{"doc": url, "user-agent": 'probe/1.0 (+<a href="x">)'}]).to_html()
+    assert f'<a href="{url}">docs.aws.amazon.com/…/http-401-unauthorized.html</a>' in markup
+    assert "probe/1.0 (+&lt;a href=&quot;x&quot;&gt;)" in markup

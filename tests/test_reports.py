@@ -304,7 +304,8 @@ def test_run_index_links_each_report_and_says_the_verdict(tmp_path: Path) -> Non
     }
     page = render_index(summary, tmp_path).read_text()
     assert (tmp_path / "index.html").is_file()
-    assert "<b>FAIL</b>: 3 checks: 2 passed, 1 failed" in page and "target: <b>local</b>" in page
+    assert "<b>FAIL</b> because notebook 02_verify_forwarding errored" in page and "target: <b>local</b>" in page
+    assert "3 checks: 2 passed, 1 failed" in page
     assert "<a href='02_verify_forwarding.html'>02_verify_forwarding</a>" in page
     assert "&lt;b&gt;query&lt;/b&gt; dropped" in page  # errors are escaped, never markup
     assert "<td class='nw'>legacy-query-dropped</td><td>✓</td><td class='bad'>✗</td>" in page

@@ -134,3 +134,16 @@ def test_report_and_index_tables_fit_the_page(tmp_path: Path, width: int) -> Non
         measured = browser.table_overflow(page, tmp_path, width=width)
         assert measured["overflowing"] == [], measured
         assert measured["scrollWidth"] == measured["width"], measured
+
+
+def test_a_failed_run_says_what_failed(tmp_path: Path) -> None:
+    _, summary = _run_dir(tmp_path)
+    assert summary["ok"] is False
+    from runbook_lib.runbook.share import why_failed
+
+    reasons = why_failed(summary)
+    assert reasons == ["notebook 02_verify_forwarding errored", "requirement not met: host-is-api",
+                       "1 check failed"]
+    assert why_failed({**summary, "ok": True}) == []
+    page = render_report(summary, tmp_path).read_text(encoding="utf-8")
+    assert "<b>FAIL</b> because notebook 02_verify_forwarding errored; requirement not met: host-is-api" in page

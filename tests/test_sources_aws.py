@@ -108,3 +108,45 @@ def test_an_unknown_distribution_is_a_typed_error() -> None:
         with pytest.raises(ProvisioningError, match="GetDistributionConfig ENOPE failed: NoSuchDistribution") as info:
             read_distribution(stub.target, "ENOPE")
         assert info.value.code == "NoSuchDistribution"
+
+
+def _summary(dist_id: str) -> dict[str, Any]:
+    return {"Id": dist_id, "ARN": f"arn:aws:cloudfront::123456789012:distribution/{dist_id}", "Status": "Deployed",
+            "LastModifiedTime": "2026-11-01T00:00:00Z", "DomainName": f"{dist_id.lower()}.cloudfront.net",
+            "Aliases": {"Quantity": 0},
+            "Origins": {"Quantity": 1, "Items": [{"Id": "x", "DomainName": "example.com",
+                                                  "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                                                         "OriginProtocolPolicy": "https-only"}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "x", "ViewerProtocolPolicy": "allow-all"},
+            "CacheBehaviors": {"Quantity": 0}, "CustomErrorResponses": {"Quantity": 0}, "Comment": "",
+            "PriceClass": "PriceClass_All", "Enabled": True,
+            "ViewerCertificate": {"CloudFrontDefaultCertificate": True},
+            "Restrictions": {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}}, "WebACLId": "",
+            "HttpVersion": "http2", "IsIPV6Enabled": True, "Staging": False}
+
+
+def test_check_all_lists_every_page_and_checks_each_distribution() -> None:
+    from runbook_lib.runbook import fleet
+
+    good = json.loads(SAVED.read_text())["Distribution"]["DistributionConfig"]
+    good["Origins"]["Items"][1]["DomainName"] = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"  # other region
+    legacy = json.loads((SAVED.parent / "legacy_get_distribution_config.json").read_text())["DistributionConfig"]
+    legacy["Origins"]["Items"][1]["DomainName"] = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+    with stubbed_aws(REGION) as stub:
+        page = {"Marker": "", "MaxItems": 1, "IsTruncated": True, "Quantity": 1}
+        stub.ok("cloudfront", "ListDistributions", {"DistributionList": {
+            **page, "NextMarker": "m2", "Items": [_summary("EGOOD")]}}, {})
+        stub.ok("cloudfront", "ListDistributions", {"DistributionList": {
+            **page, "IsTruncated": False, "Quantity": 2, "Items": [_summary("ELEGACY"), _summary("EGONE")]}},
+            {"Marker": "m2"})
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": good, "ETag": "1"}, {"Id": "EGOOD"})
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": legacy, "ETag": "2"}, {"Id": "ELEGACY"})
+        stub.error("cloudfront", "GetDistributionConfig", "AccessDenied", "not allowed", 403, {"Id": "EGONE"})
+        result = fleet.check_all([("", stub.target)], "query-strings,host-is-api", workers=1)
+        stub.assert_done()
+    names = [d.name for d in result.distributions]
+    assert names == ["EGOOD", "ELEGACY", "EGONE"]
+    good_check, legacy_check, gone = result.distributions
+    assert good_check.ok and not legacy_check.ok and not result.ok
+    assert gone.findings[0]["code"] == "unreadable" and "AccessDenied" in gone.findings[0]["effect"]
+    assert fleet.counts(result) == {"distributions": 3, "ok": 1, "failed": 2, "no_api_behavior": 0}

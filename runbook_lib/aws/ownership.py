@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from runbook_lib.aws.calls import aws_call, get_or_none
+from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
 from runbook_lib.aws.stack import TAG_KEY
 from runbook_lib.aws.target import Target
 from runbook_lib.errors import ProvisioningError
@@ -97,6 +97,7 @@ def _distribution_tags(target: Target, arn: str) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in items.get("Items", []) or []}
 
 
+@aws_errors
 def record_policy(target: Target, stack_name: str, kind: PolicyKind, policy_id: str) -> None:
     """Record on ``stack_name``'s distribution that the stack created policy ``policy_id``."""
     dist = find_distribution(target, stack_name)
@@ -110,6 +111,7 @@ def record_policy(target: Target, stack_name: str, kind: PolicyKind, policy_id: 
              Tags={"Items": [policy_tag(kind, policy_id)]})
 
 
+@aws_errors
 def owned_policies(target: Target, distribution: dict[str, Any]) -> list[tuple[PolicyKind, str]]:
     """The (kind, ID) of every policy recorded on ``distribution`` (a summary with its ``ARN``)."""
     tags = _distribution_tags(target, str(distribution["ARN"]))
@@ -120,6 +122,7 @@ def owned_policies(target: Target, distribution: dict[str, Any]) -> list[tuple[P
     return out
 
 
+@aws_errors
 def delete_policy(target: Target, kind: PolicyKind, policy_id: str) -> str | None:
     """Delete policy ``policy_id`` (no longer used by any distribution); what was removed, None if gone."""
     get, delete, key, label = _API[kind]
@@ -132,6 +135,7 @@ def delete_policy(target: Target, kind: PolicyKind, policy_id: str) -> str | Non
     return f"{label} {name}"
 
 
+@aws_errors
 def parent_of(target: Target, stack_name: str) -> str | None:
     """The ``runbook:parent`` of ``stack_name`` (from its distribution, else its REST API); None when it has
     none or does not exist."""
@@ -142,11 +146,13 @@ def parent_of(target: Target, stack_name: str) -> str | None:
     return api.get(PARENT_KEY) if api else None
 
 
+@aws_errors
 def children(target: Target, stack_name: str, candidates: tuple[str, ...]) -> list[str]:
     """Those of ``candidates`` (the stack names a child could have) tagged as children of ``stack_name``."""
     return [c for c in candidates if parent_of(target, c) == stack_name]
 
 
+@aws_errors
 def check_child(target: Target, stack_name: str, parent: str) -> None:
     """Refuse to build a child ``stack_name`` of ``parent`` over a stack of that name that is not its child."""
     exists = find_distribution(target, stack_name) is not None or find_api(target, stack_name) is not None

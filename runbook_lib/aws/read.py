@@ -19,7 +19,7 @@ from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.sources.result import DistributionSource
 
-__all__ = ["read_distribution"]
+__all__ = ["distribution_ids", "read_distribution"]
 
 _EXECUTE_API = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 _NOT_FOUND = {"NotFoundException", "NoSuchFunctionExists"}
@@ -148,3 +148,12 @@ def read_distribution(target: Target, distribution_id: str) -> DistributionSourc
         name=distribution_id, kind="distribution", location=f"distribution:{distribution_id}", config=config,
         policies=fetch_custom_policies(cloudfront, config), functions=_functions(cloudfront, config),
         apis=apis, domains=domains, notes=notes)
+
+
+@aws_errors
+def distribution_ids(target: Target) -> list[str]:
+    """The IDs of every distribution of ``target``'s account (ListDistributions, every page)."""
+    ids: list[str] = []
+    for page in target.client("cloudfront").get_paginator("list_distributions").paginate():
+        ids.extend(str(d["Id"]) for d in (page.get("DistributionList") or {}).get("Items") or [])
+    return ids

@@ -62,6 +62,8 @@ class DistributionCheck:
     behaviors: list[BehaviorCheck]
     findings: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    #: The source as read (its normalized configuration and policies), for history's drift section.
+    source: DistributionSource | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -161,7 +163,7 @@ def check_source(source: DistributionSource, requirements: list[str] | None = No
     if not origins:
         notes.append("No origin is an API (execute-api, Lambda URL or a known custom domain); name one with "
                      "--api-origin ID.")
-    return DistributionCheck(source.name, source.kind, behaviors, findings, notes)
+    return DistributionCheck(source.name, source.kind, behaviors, findings, notes, source=source)
 
 
 def check(spec: str, requirements: list[str] | str | None = None,

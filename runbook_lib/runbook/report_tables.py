@@ -8,11 +8,12 @@ error page) as text, never as markup. :func:`table` does this for the tables the
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from typing import Any
 
-__all__ = ["VERDICT_COLUMNS", "display_value", "table", "tidy_html"]
+__all__ = ["VERDICT_COLUMNS", "display_value", "linkify", "table", "tidy_html"]
 
 #: Columns that carry a verdict: moved to the left, where the eye starts reading a row.
 VERDICT_COLUMNS = ("verdict", "met", "fix verified", "verified", "symptom seen", "shown locally")
@@ -20,6 +21,26 @@ VERDICT_COLUMNS = ("verdict", "met", "fix verified", "verified", "symptom seen",
 _INTEGER_TEXT = re.compile(r"^-?\d+\.0+$")
 _MISSING_TEXT = {"nan", "NaN", "None", "<NA>", "NaT"}
 _BOOL_TEXT = {"True": "✓", "False": "✗"}
+_URL = re.compile(r"https://[^\s<>\"')]+")
+
+
+def linkify(text: str) -> str:
+    """``text`` HTML-escaped, with each https address (an AWS page) as a link named by its host and page."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(".,;")
+        out += [html.escape(text[last:m.start()]), f'<a href="{html.escape(url)}">{html.escape(_short(url))}</a>']
+        last = m.start() + len(url)
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _short(url: str) -> str:
+    """A long address as its host and page name: the link keeps the whole address."""
+    if len(url) <= 60:
+        return url
+    host = url.split("/", 3)[2]
+    return f"{host}/…/{url.rstrip('/').rsplit('/', 1)[-1]}"
 
 
 def display_value(value: Any) -> str:
@@ -43,15 +64,17 @@ def _verdicts_first(columns: list[str]) -> list[str]:
 
 
 def table(data: Any) -> Any:
-    """Rows (a DataFrame or a list of dicts) as a left-aligned pandas Styler: no index, verdict columns first,
-    values escaped and shown with :func:`display_value`."""
+    """Rows (a DataFrame or a list of dicts) as a left-aligned pandas Styler: no index, verdict columns first
+    (never wrapped), values shown with :func:`display_value`, HTML-escaped, AWS pages as links."""
     import pandas as pd
 
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data))
     frame = frame.loc[:, _verdicts_first(list(frame.columns))]
+    verdicts = [c for c in frame.columns if str(c).lower() in VERDICT_COLUMNS]
     left = {"text-align": "left", "vertical-align": "top"}
-    return (frame.style.hide(axis="index").format(display_value, escape="html", hyperlinks="html")
-            .set_properties(**left).set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+    styler = (frame.style.hide(axis="index").format(lambda v: linkify(display_value(v))).set_properties(**left)
+              .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+    return styler.set_properties(subset=verdicts, **{"white-space": "nowrap"}) if verdicts else styler
 
 
 def tidy_html(markup: str) -> str:

@@ -35,6 +35,7 @@ from runbook_lib.runbook import (
     reports,
     requirements,
     results,
+    run_folders,
     run_index,
     share,
 )
@@ -107,7 +108,7 @@ def run(
     if target == "aws":  # credentials, profile and region checked once, before any notebook runs
         connect("aws", region, profile=profile)
     out_root = Path(out_root)
-    run_dir = lifecycle.new_run_dir(out_root)
+    run_dir = run_folders.new_run_dir(out_root)
     limit = notebook_timeout or lifecycle.DEFAULT_TIMEOUTS[target]
     result = RunResult(run_dir)
     entries: list[dict[str, Any]] = []
@@ -127,7 +128,7 @@ def run(
         _write_summary(result, target, preset, entries, notebooks, status="interrupted")
         raise lifecycle.RunInterrupted(signum, run_dir) from None
     _write_summary(result, target, preset, entries, notebooks, status="complete")
-    lifecycle.point_latest(out_root, run_dir)
+    run_folders.point_latest(out_root, run_dir)
     return result
 
 
@@ -171,8 +172,10 @@ def _execute(name: str, base: dict[str, Any], run_dir: Path, limit: float, aws: 
         return pm.execute_notebook(
             str(NOTEBOOK_DIR / f"{name}.ipynb"), str(out_nb), parameters=parameters, kernel_name="python3",
             progress_bar=False, cwd=str(run_dir), request_save_on_cell_execute=False,
-            # ipykernel warns on every start that its loopback TCP channel is unencrypted: noise here.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # ipykernel warns on every start that its loopback TCP channel is unencrypted, and logs
+            # "KeyboardInterrupt caught in kernel" at ERROR when papermill stops it: noise here. A cell's
+            # own error still reaches the notebook, its report and the summary.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             kernel_manager_class=lifecycle.TrackedKernelManager,
         )
 
@@ -240,7 +243,9 @@ def _pitfalls(path: Path) -> list[dict[str, Any]]:
 def print_summary(result: RunResult) -> None:
     s = result.summary
     p = s["probes"]
-    _log(f"\n{'PASS' if result.ok else 'FAIL'}: target={s['target']}, preset={s.get('preset')}, {p['total']} checks: "
+    why = share.why_failed(s)
+    word = "PASS" if result.ok else "FAIL" + (f" ({'; '.join(why)})" if why else "")
+    _log(f"\n{word}: target={s['target']}, preset={s.get('preset')}, {p['total']} checks: "
          f"{p['passed']} passed, {p['failed']} failed, {p['deviations']} known emulator deviations, "
          f"{p.get('not_observed', 0)} not observed")
     needs = s.get("requirements")
@@ -264,7 +269,8 @@ def print_summary(result: RunResult) -> None:
     if "pitfalls" in s:
         for problem in lab_results.problems(s["pitfalls"], local=s["target"] == "local"):
             _log(f"  lab problem: {problem}")
-    _log(f"reports: {result.run_dir / 'index.html'} (also {result.run_dir.parent / 'latest' / 'index.html'})")
+    _log(f"reports: {result.run_dir / 'index.html'} (also {result.run_dir.parent / 'latest' / 'index.html'}); "
+         f"one file to share: {result.run_dir / 'report.html'}")
 
 
 def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> int:
@@ -273,7 +279,9 @@ def lab(out_root: Path | str = "outputs", extra_args: tuple[str, ...] = ()) -> i
     with lifecycle.signals_interrupt(), LocalAWS(log_dir=run_dir) as aws:
         _log(f"local AWS at {aws.endpoint_url}; notebooks with target='local' find it through ${ENDPOINT_ENV}")
         env = {**os.environ, ENDPOINT_ENV: aws.endpoint_url}
-        cmd = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", str(NOTEBOOK_DIR), *extra_args]
+        # Jupyter refuses to start as root without --allow-root; in a container root is the usual user.
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", *as_root, str(NOTEBOOK_DIR), *extra_args]
         try:
             return subprocess.call(cmd, env=env)
         except KeyboardInterrupt:

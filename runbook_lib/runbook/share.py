@@ -12,15 +12,15 @@ import csv
 import datetime as dt
 import html
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.runbook.report_tables import linkify
 from runbook_lib.runbook.reports import write_atomically
 
-__all__ = ["REACH_COLUMNS", "STYLE", "header_html", "linkify", "reach_grid", "render_report", "save_lab",
-           "verdict_html"]
+__all__ = ["REACH_COLUMNS", "STYLE", "header_html", "reach_grid", "render_report", "save_lab",
+           "verdict_html", "why_failed"]
 
 #: The picture's columns: what an API behind ``/api/*`` needs, each read from one probe and one check.
 REACH_COLUMNS: dict[str, tuple[str, str]] = {
@@ -35,7 +35,6 @@ _METHOD_PROBES = ("method-get", "method-head", "method-post", "method-put", "met
                   "method-options")
 _NOT_SENT = ("(absent)", "(none)", "")
 _MET = {True: "✓ met", False: "✗ UNMET"}
-_URL = re.compile(r"https://[^\s<>\"')]+")
 
 #: The page's styles, shared with index.html: one look for both.
 STYLE = """body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1180px;margin:1.5rem auto;
@@ -51,18 +50,6 @@ th{overflow-wrap:normal;hyphens:none}.nw{white-space:nowrap}
 
 def _esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def linkify(text: str) -> str:
-    """``text`` escaped, with each AWS page (any https URL) as a link."""
-    out, last = [], 0
-    for m in _URL.finditer(text):
-        out.append(_esc(text[last:m.start()]))
-        url = m.group(0).rstrip(".,;")
-        out.append(f'<a href="{_esc(url)}">{_esc(url)}</a>')
-        last = m.start() + len(url)
-    out.append(_esc(text[last:]))
-    return "".join(out)
 
 
 def _when(stamp: str) -> str:
@@ -89,16 +76,34 @@ def header_html(summary: Mapping[str, Any], run_dir: Path) -> str:
     return "".join(f'<p class="meta">{name}: <b>{_esc(value)}</b></p>' for name, value in items)
 
 
+def why_failed(summary: Mapping[str, Any]) -> list[str]:
+    """What made the run FAIL, one phrase each: notebooks that errored, requirements not met, failed checks,
+    lab entries not verified ([] for a run that passed)."""
+    reasons = [f"notebook {nb['name']} errored" for nb in summary.get("notebooks", []) if nb.get("status") != "ok"]
+    needs = summary.get("requirements")
+    if needs is not None:
+        unmet = [r["id"] for r in needs if r.get("met") is not True]
+        reasons += [f"requirement{'s' if len(unmet) > 1 else ''} not met: {', '.join(unmet)}"] if unmet else []
+        reasons += [] if needs else ["no requirement decided (verify did not finish)"]
+    failed = summary.get("probes", {}).get("failed", 0)
+    reasons += [f"{failed} check{'s' if failed > 1 else ''} failed"] if failed else []
+    lab = [e["id"] for e in summary.get("pitfalls", []) if not e.get("fix_verified")]
+    reasons += [f"lab fix not verified: {', '.join(lab)}"] if lab else []
+    if not summary.get("ok") and not reasons:
+        reasons.append("see the notebook reports")
+    return reasons if not summary.get("ok") else []
+
+
 def verdict_html(summary: Mapping[str, Any]) -> str:
     """PASS/FAIL in a coloured box, then one line per requirement (green met, red unmet or unknown)."""
     ok = bool(summary.get("ok"))
     p = summary.get("probes", {})
-    failed_nb = [nb["name"] for nb in summary.get("notebooks", []) if nb.get("status") != "ok"]
-    why = f"; notebooks that failed: {', '.join(failed_nb)}" if failed_nb else ""
-    parts = [f'<p class="verdict {"ok" if ok else "bad"}"><b>{"PASS" if ok else "FAIL"}</b>: '
+    reasons = why_failed(summary)
+    why = f" because {'; '.join(reasons)}." if reasons else ":"
+    parts = [f'<p class="verdict {"ok" if ok else "bad"}"><b>{"PASS" if ok else "FAIL"}</b>{_esc(why)} '
              f"{p.get('total', 0)} checks: {p.get('passed', 0)} passed, {p.get('failed', 0)} failed, "
              f"{p.get('deviations', 0)} known emulator deviations (never counted as passes), "
-             f"{p.get('not_observed', 0)} not observed{_esc(why)}.</p>"]
+             f"{p.get('not_observed', 0)} not observed.</p>"]
     needs = summary.get("requirements")
     if needs is not None:
         rows = "".join(
@@ -186,7 +191,9 @@ def _rows_html(rows: Sequence[Mapping[str, Any]], columns: list[str], *, verdict
                short: tuple[str, ...] = ()) -> str:
     def cell(col: str, value: Any) -> str:
         if isinstance(value, bool):
-            return f"<td class='nw {'ok' if value else 'bad'}'>{'✓' if value else '✗'}</td>"
+            # An unseen symptom is no failure by itself: the note names the deviation that hides it.
+            css = "ok" if value else "warn" if col == "symptom seen" else "bad"
+            return f"<td class='nw {css}'>{'✓' if value else '✗'}</td>"
         css = {"pass": "ok", "fail": "bad", "deviation": "warn", "not-observed": "none"}.get(str(value), "")
         css = (css if col == verdict else "") + (" nw" if col in short or col == verdict else "")
         return f"<td class='{css.strip()}'>{linkify('' if value is None else str(value))}</td>"
@@ -225,7 +232,7 @@ def _lab_html(summary: Mapping[str, Any], run_dir: Path) -> str:
         rows = [{"fix verified": p.get("fix verified", p.get("fix_verified")), "pitfall": p.get("pitfall", p.get("id")),
                  "symptom seen": p.get("symptom seen", p.get("symptom_seen")), **p} for p in pitfalls]
         parts.append("<h2>Pitfalls: symptom, cause, fix, proven live</h2>"
-                     + _rows_html(rows, [c for c in cols if any(c in r for r in rows)], short=("pitfall",)))
+                     + _rows_html(rows, [c for c in cols if any(c in r for r in rows)]))
     fixes = lab.get("path_fixes") or []
     if fixes:
         cols = ["verified", "fix", "what changes", "status", "API path", "cost", "caveats", "deviation", "note"]
