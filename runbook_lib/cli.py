@@ -416,8 +416,7 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
     "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
               _add_check, _run_check),
-    "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
-            fix_cli.add_arguments, fix_cli.run),
+    "fix": ("plan, apply (backup, probes, rollback) or export the fix", fix_cli.add_arguments, fix_cli.run),
 }
 
 
