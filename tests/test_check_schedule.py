@@ -189,3 +189,24 @@ def test_prune_keeps_latest_and_refuses_zero(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="at least 1"):
         prune(tmp_path, keep=0)
     assert _run(str(LEGACY), "--out", str(tmp_path), "--keep", "0")[0] == 2
+
+
+def test_report_keep_prunes_old_report_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runbook_lib.runbook import runner
+
+    def fake_run(out_root: str, **_: Any) -> runner.RunResult:
+        run_dir = new_run_dir(Path(out_root))
+        (run_dir / "summary.json").write_text('{"ok": true}')
+        point_latest(Path(out_root), run_dir)
+        return runner.RunResult(run_dir, {"ok": True})
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    monkeypatch.setattr(runner, "print_summary", lambda result: None)
+    check_run = tmp_path / "20000101T000000Z"
+    check_run.mkdir()
+    (check_run / "check.json").write_text("{}")  # a check run in the same folder is not a report run
+    for _ in range(3):
+        assert main(["report", "--out", str(tmp_path), "--keep", "2"]) == 0
+    reports = [p for p in tmp_path.iterdir() if is_run_folder(p, "summary.json")]
+    assert len(reports) == 2 and check_run.is_dir() and (tmp_path / "latest").resolve() in reports
+    assert main(["report", "--out", str(tmp_path), "--keep", "0"]) == 2

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import shutil
@@ -23,7 +22,6 @@ import signal
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -32,7 +30,7 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 
 __all__ = ["DEFAULT_TIMEOUTS", "NotebookAborted", "RunInterrupted", "TrackedKernelManager", "kernel_tmp",
-           "new_run_dir", "point_latest", "signals_interrupt", "supervise"]
+           "signals_interrupt", "supervise"]
 
 #: Per-notebook time limit in seconds when none is given: minutes locally; on AWS a distribution takes
 #: many minutes to deploy and to disable before it can be deleted.
@@ -66,33 +64,6 @@ class NotebookAborted(Exception):
         super().__init__(message)
         #: True when the local AWS is dead or stuck: the notebooks after this one cannot run either.
         self.emulator_down = emulator_down
-
-
-def new_run_dir(out_root: Path) -> Path:
-    """``out_root/<UTC timestamp>``, or ``<timestamp>-2``, ``-3``... when another run took that second."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_root.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 1000):
-        run_dir = out_root / (stamp if n == 1 else f"{stamp}-{n}")
-        try:
-            run_dir.mkdir()  # atomic: exactly one run gets each name
-            return run_dir
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"{out_root} already has 999 runs named {stamp}*; clean it with `make clean`.")
-
-
-def point_latest(out_root: Path, run_dir: Path) -> Path:
-    """Point ``out_root/latest`` at ``run_dir`` atomically: a reader sees the old run or the new, never none."""
-    latest = out_root / "latest"
-    tmp = out_root / f".latest-{uuid.uuid4().hex}"
-    tmp.symlink_to(run_dir.name, target_is_directory=True)
-    try:
-        os.replace(tmp, latest)
-    except OSError:
-        tmp.unlink()
-        raise
-    return latest
 
 
 @contextlib.contextmanager

@@ -4,14 +4,17 @@ A run folder is recognised by two things at once: its name is a run stamp (``202
 ``20261129T054500Z-2`` when two runs start in the same second) and it holds the marker file its command
 writes (``check.json`` for ``check``, ``summary.json`` for ``report``). :func:`prune` removes only such
 folders, oldest first, never a symlink, never the folder ``latest`` points at, and never anything else that
-lives beside them (a user's notes, ``history.jsonl``, another command's runs).
+lives beside them (a user's notes, ``history.jsonl``, another command's runs). ``make report`` (through
+``lifecycle``, which re-exports :func:`new_run_dir` and :func:`point_latest`) and ``check --out`` share them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 from runbook_lib.errors import ConfigError
@@ -24,29 +27,37 @@ DEFAULT_KEEP = 30
 _STAMP = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 
 
-def new_run_dir(root: Path, now: dt.datetime | None = None) -> Path:
-    """Create and return a fresh ``root/<stamp>`` (``<stamp>-2``, ``-3``... when that second is taken)."""
-    root.mkdir(parents=True, exist_ok=True)
+def new_run_dir(out_root: Path, now: dt.datetime | None = None) -> Path:
+    """``out_root/<UTC timestamp>``, or ``<timestamp>-2``, ``-3``... when another run took that second.
+
+    ``mkdir`` is atomic: exactly one run gets each name. The suffix starts after the highest one of that
+    second still present, so a name freed by :func:`prune` never comes back and the new run sorts last."""
+    out_root.mkdir(parents=True, exist_ok=True)
     stamp = (now or dt.datetime.now(dt.UTC)).strftime(STAMP_FORMAT)
-    # After a folder of this second was pruned, its name must not come back: the new run sorts last.
-    taken = [_order(p)[1] for p in root.glob(f"{stamp}*") if _STAMP.match(p.name)]
+    taken = [_order(p)[1] for p in out_root.glob(f"{stamp}*") if _STAMP.match(p.name)]
     for n in range(max(taken, default=0) + 1, 1000):
-        folder = root / (stamp if n == 1 else f"{stamp}-{n}")
+        run_dir = out_root / (stamp if n == 1 else f"{stamp}-{n}")
         try:
-            folder.mkdir()
+            run_dir.mkdir()
+            return run_dir
         except FileExistsError:
             continue
-        return folder
-    raise ConfigError(f"Cannot create a run folder under {root}: 999 runs already started at {stamp}. "
-                      "Use another --out folder.")
+    raise ConfigError(f"{out_root} already has 999 runs named {stamp}*: nothing more can start this second. "
+                      "Clean it with `make clean` or use another --out folder.")
 
 
-def point_latest(root: Path, run_dir: Path) -> None:
-    """Point ``root/latest`` at ``run_dir`` (a relative symlink, so the folder can be moved)."""
-    latest = root / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(run_dir.name, target_is_directory=True)
+def point_latest(out_root: Path, run_dir: Path) -> Path:
+    """Point ``out_root/latest`` at ``run_dir`` atomically (a fresh relative symlink renamed over it with
+    ``os.replace``): a reader sees the old run or the new, never none."""
+    latest = out_root / "latest"
+    tmp = out_root / f".latest-{uuid.uuid4().hex}"
+    tmp.symlink_to(run_dir.name, target_is_directory=True)
+    try:
+        os.replace(tmp, latest)
+    except OSError:
+        tmp.unlink()
+        raise
+    return latest
 
 
 def is_run_folder(path: Path, marker: str) -> bool:
