@@ -30,7 +30,7 @@ from runbook_lib.cloudfront.fields import check_field
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
-from runbook_lib.runbook import fix_cli, redact, request_line
+from runbook_lib.runbook import check_cli, fix_cli, redact, request_line
 from runbook_lib.runbook.run_folders import DEFAULT_KEEP, check_keep, prune
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
@@ -352,64 +352,6 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-# --- check -------------------------------------------------------------------------------------------
-
-
-def _add_check(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", nargs="?", help="distribution:<ID>, a saved get-distribution(-config) JSON, a "
-                   "CloudFormation or cdk synth template (JSON/YAML), or a Terraform plan/state JSON")
-    p.add_argument("--all", action="store_true", help="instead of SOURCE: every distribution of the account "
-                                                      "(one account per --profile), checked statically")
-    p.add_argument("--requirements", help="comma-separated requirement ids, or a JSON/YAML file of them "
-                                          "(default: the six defaults)")
-    p.add_argument("--api-origin", action="append", default=[], metavar="ID",
-                   help="treat this origin as an API even though its name does not say so (repeatable)")
-    p.add_argument("--target", choices=("local", "aws"), default="local",
-                   help="where distribution:<ID> and --all read from")
-    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
-    p.add_argument("--region", default="", help="AWS region for --target aws")
-    p.add_argument("--profile", action="append", default=[], help="AWS profile (repeatable with --all)")
-    p.add_argument("--replay", choices=("none",), default="none",
-                   help="none: static prediction by the models (replay behind an echo API is not built yet)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--out", help="keep this run in OUT/<UTC timestamp>/ (check.json, check.txt, config.json), "
-                                 "point OUT/latest at it, append to OUT/history.jsonl and report what changed "
-                                 "since the last run")
-    p.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
-                   help=f"with --out: keep the newest N run folders, prune older ones (default {DEFAULT_KEEP})")
-    p.add_argument("--junit", metavar="FILE", help="also write the result as JUnit XML (for CI test reports)")
-
-
-def _run_check(args: argparse.Namespace, out: TextIO) -> int:
-    from runbook_lib.runbook import check as checker
-    from runbook_lib.runbook import fleet, history, junit
-
-    if args.all == bool(args.source):
-        raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
-                          "--target aws`).")
-    profiles = args.profile or [""]
-    if args.all:
-        targets = [(p if len(profiles) > 1 else "", connect(args.target, args.region, args.endpoint_url, p))
-                   for p in profiles]
-        result = fleet.check_all(targets, args.requirements, tuple(args.api_origin))
-    else:
-        target = None
-        if args.source.startswith("distribution:"):
-            target = connect(args.target, args.region, args.endpoint_url, profiles[0])
-        result = checker.check(args.source, args.requirements, args.api_origin, target)
-    changes = history.record(result, args.out, args.keep).changes if args.out else ""
-    if args.junit:
-        junit.write_junit(result, args.junit)
-    if args.json:
-        json.dump(result.to_dict(), out, indent=2)
-        out.write("\n")
-    else:
-        out.write(changes + checker.table(result))
-        if args.all:
-            out.write(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fleet.counts(result).items()) + "\n")
-    return 0 if result.ok else 1
-
-
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),
@@ -419,7 +361,7 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
                   _add_local_aws, _run_local_aws),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
     "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
-              _add_check, _run_check),
+              check_cli.add_arguments, check_cli.run),
     "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
             fix_cli.add_arguments, fix_cli.run),
 }
