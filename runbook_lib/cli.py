@@ -352,6 +352,9 @@ def _run_clean(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# --- check -------------------------------------------------------------------------------------------
+
+
 COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "simulate": ("predict what CloudFront does with one request", _add_simulate, _run_simulate),
     "diagnose": ("find what breaks an API behind a distribution, with fixes", _add_diagnose, _run_diagnose),

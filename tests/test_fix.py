@@ -124,11 +124,23 @@ def _live(target: Target, dist_id: str) -> tuple[dict[str, Any], str]:
     return answer["DistributionConfig"], answer["ETag"]
 
 
+def _checked(target: Target, dist_id: str) -> dict[str, bool | None]:
+    """``check distribution:<ID> --json`` on the local AWS: requirement id -> met (the API origin named, since
+    locally it is MiniStack's path-style address)."""
+    out = io.StringIO()
+    main(["check", f"distribution:{dist_id}", "--target", "local", "--endpoint-url", target.endpoint_url or "",
+          "--api-origin", "api", "--json"], out)
+    [dist] = json.loads(out.getvalue())["distributions"]
+    [behavior] = dist["behaviors"]
+    return {r["id"]: r["met"] for r in behavior["requirements"]}
+
+
 def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_path: Path) -> None:
     dist_id = _built(local_target, "fix-ok")
     [plan] = fix_plan.plan_source(f"distribution:{dist_id}", local_target)
     assert plan.etag == _live(local_target, dist_id)[1] and plan.target == "local"
     before, _ = _live(local_target, dist_id)
+    assert _checked(local_target, dist_id)["host-is-api"] is False
     result = fix_apply.apply(plan, local_target, tmp_path / "run", progress=False)
     assert result.status == "applied" and result.ok and result.via == "update", result.message
     assert _live(local_target, dist_id)[0] == plan.fixed_config
@@ -137,8 +149,11 @@ def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_p
     assert {v.id: v.met for v in result.verdicts}["host-is-api"] is True
     log = (tmp_path / "run" / "fix.log").read_text()
     assert "backup saved" in log and "UpdateDistribution" in log and "Deployed" in log
-    # The runbook's own verification (probes against the model) passes on the fixed distribution.
+    # The runbook's own verification (probes against the model) passes on the fixed distribution, and the static
+    # `check` now finds every requirement it can decide met (path-reaches-route needs a replay to be decided).
     assert verify.verify(local_target, "fix-ok", progress=False).ok
+    checked = _checked(local_target, dist_id)
+    assert all(checked[r] is True for r in plan.expected_met()), checked
     # And the backup restores the broken original by hand.
     out = io.StringIO()
     assert main(["fix", "--rollback", str(tmp_path / "run" / "backup.json"), "--target", "local",

@@ -237,3 +237,52 @@ app.synth()
 
 def test_cli_export_refuses_an_unknown_format() -> None:
     assert main(["fix", "x.json", "--export", "pulumi"], io.StringIO()) == 2
+
+
+def test_the_export_of_a_cdk_template_names_the_resource_and_property(repo_root: Path) -> None:
+    # The fixture's /api/* behavior uses CachingOptimized behind CDK's RestApiOrigin (a placeholder origin name).
+    [plan] = fix_plan.plan_source(str(repo_root / "tests" / "fixtures" / "cdk_app" / "template.json"))
+    assert plan.kind == "cloudformation"
+    assert {f["code"]: f["severity"] for f in plan.findings}["query-strings-dropped"] == "error"  # an execute-api
+    text = fix_export.render(plan, "cdk-ts")
+    assert f"resource {plan.name} (AWS::CloudFront::Distribution) in " in text
+    assert 'cfn.addPropertyOverride("DistributionConfig.CacheBehaviors.0.OriginRequestPolicyId"' in text
+
+
+CDK_TS_APP = """import * as cdk from 'aws-cdk-lib';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Construct } from 'constructs';
+// SNIPPET-IMPORTS
+
+export class FixExport extends cdk.Stack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const api = new origins.HttpOrigin('a1b2c3.execute-api.us-east-1.amazonaws.com', { originPath: '/prod' });
+    const distribution = new cloudfront.Distribution(this, 'Site', { defaultBehavior: { origin: api } });
+    distribution.addBehavior('/api/*', api, { cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED });
+    // SNIPPET
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("key", ["caching-optimized", "new-policy"])
+def test_cdk_typescript_type_checks_when_aws_cdk_lib_is_installed(key: str, tmp_path: Path) -> None:
+    # aws-cdk-lib and typescript are not dependencies (a large npm install): this runs only where
+    # RUNBOOK_CDK_TS_DIR names a folder whose node_modules has aws-cdk-lib, constructs and typescript.
+    import os
+
+    folder = Path(os.environ.get("RUNBOOK_CDK_TS_DIR", "/nonexistent"))
+    tsc = folder / "node_modules" / ".bin" / "tsc"
+    if not tsc.exists() or not shutil.which("node"):
+        pytest.skip("set RUNBOOK_CDK_TS_DIR to a folder with aws-cdk-lib, constructs and typescript installed")
+    snippet = fix_export.render(PLANS[key](), "cdk-ts").splitlines()
+    imports = [line for line in snippet if line.startswith("import ")]
+    body = "\n".join("    " + line for line in snippet if not line.startswith("import "))
+    app = folder / f"fix_export_{key.replace('-', '_')}.ts"
+    app.write_text(CDK_TS_APP.replace("// SNIPPET-IMPORTS", "\n".join(imports)).replace("    // SNIPPET", body))
+    done = subprocess.run([str(tsc), "--noEmit", "--strict", "--target", "es2020", "--module", "node16",
+                           "--moduleResolution", "node16", "--skipLibCheck", str(app)], cwd=folder,
+                          capture_output=True, text=True, timeout=600)
+    app.unlink()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook_lib.runbook import lifecycle, runner
+from runbook_lib.runbook import lifecycle, run_folders, runner
 
 _READY = re.compile(r"local AWS ready at \S+ \(pid (\d+), log: (\S+)\)")
 
@@ -86,7 +86,7 @@ def _previous_complete_run(out: Path) -> Path:
     done = out / "20200101T000000Z"
     done.mkdir(parents=True)
     (done / "summary.json").write_text(json.dumps({"ok": True, "status": "complete"}))
-    lifecycle.point_latest(out, done)
+    run_folders.point_latest(out, done)
     return done
 
 
@@ -197,7 +197,7 @@ def test_supervise_hands_back_what_the_notebook_raised() -> None:
 
 
 def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
-    dirs = [lifecycle.new_run_dir(tmp_path) for _ in range(5)]
+    dirs = [run_folders.new_run_dir(tmp_path) for _ in range(5)]
     assert len(set(dirs)) == 5 and all(d.is_dir() for d in dirs)
 
 
@@ -215,13 +215,13 @@ def test_latest_is_switched_by_rename_never_removed_first(tmp_path: Path, monkey
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()
     second.mkdir()
-    lifecycle.point_latest(tmp_path, first)
+    run_folders.point_latest(tmp_path, first)
 
     def no_unlink(self: Path, missing_ok: bool = False) -> None:
         raise AssertionError(f"{self} unlinked: a reader could find no latest")
 
     monkeypatch.setattr(Path, "unlink", no_unlink)
-    lifecycle.point_latest(tmp_path, second)
+    run_folders.point_latest(tmp_path, second)
     assert (tmp_path / "latest").resolve() == second.resolve()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".latest")] == []
 

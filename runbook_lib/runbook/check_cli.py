@@ -1,5 +1,4 @@
-"""The ``check`` command: ``check SOURCE`` or ``check --all``, with ``--json``, ``--out`` (history),
-``--junit`` and ``--keep`` (``python -m runbook_lib check --help``)."""
+"""The ``check`` command: ``check SOURCE`` or ``check --all`` (``python -m runbook_lib check --help``)."""
 
 from __future__ import annotations
 

@@ -70,8 +70,8 @@ class FixDefinition:
     def where(self) -> list[str]:
         """Which resource and property to change in the plan's source, one line each."""
         p = self.plan
-        what = {"cloudformation": f"in {p.source}, resource {p.name} (AWS::CloudFront::Distribution)",
-                "terraform": f"in {p.source}, resource {p.name}",
+        what = {"cloudformation": f"resource {p.name} (AWS::CloudFront::Distribution) in {p.source}",
+                "terraform": f"resource {p.name} in {p.source}",
                 "distribution": f"distribution {p.distribution_id}"}.get(p.kind, f"the distribution in {p.source}")
         lines = [f"Fix for {what}:"]
         for c in self.changes:

@@ -96,13 +96,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 
 def aws_view(config: dict[str, Any], region: str = "us-east-1") -> dict[str, Any]:
-    """``config`` with MiniStack's path-style API origins given their execute-api form (what the model knows).
+    """``config`` as the model reads it: template placeholders in origin names made concrete
+    (``runbook.check.model_config``), MiniStack's path-style API origins given their execute-api form.
 
     Origins are only renamed in this view; behaviors keep their places, so a patch made on the view applies to
     ``config`` itself (no fix touches ``/Origins``).
     """
     from runbook_lib.aws.target import aws_api_origin  # the one place for the AWS origin form
+    from runbook_lib.runbook.check import model_config  # template placeholders made concrete
 
+    config = model_config(config)
     out = []
     for origin in items(config.get("Origins")):
         m = _LOCAL_API_PATH.match(str(origin.get("OriginPath") or ""))

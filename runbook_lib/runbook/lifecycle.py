@@ -29,10 +29,8 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-from runbook_lib.runbook.run_folders import new_run_dir, point_latest
-
 __all__ = ["DEFAULT_TIMEOUTS", "NotebookAborted", "RunInterrupted", "TrackedKernelManager", "kernel_tmp",
-           "new_run_dir", "point_latest", "signals_interrupt", "supervise"]
+           "signals_interrupt", "supervise"]
 
 #: Per-notebook time limit in seconds when none is given: minutes locally; on AWS a distribution takes
 #: many minutes to deploy and to disable before it can be deleted.

@@ -35,6 +35,7 @@ from runbook_lib.runbook import (
     reports,
     requirements,
     results,
+    run_folders,
     run_index,
     share,
 )
@@ -107,7 +108,7 @@ def run(
     if target == "aws":  # credentials, profile and region checked once, before any notebook runs
         connect("aws", region, profile=profile)
     out_root = Path(out_root)
-    run_dir = lifecycle.new_run_dir(out_root)
+    run_dir = run_folders.new_run_dir(out_root)
     limit = notebook_timeout or lifecycle.DEFAULT_TIMEOUTS[target]
     result = RunResult(run_dir)
     entries: list[dict[str, Any]] = []
@@ -127,7 +128,7 @@ def run(
         _write_summary(result, target, preset, entries, notebooks, status="interrupted")
         raise lifecycle.RunInterrupted(signum, run_dir) from None
     _write_summary(result, target, preset, entries, notebooks, status="complete")
-    lifecycle.point_latest(out_root, run_dir)
+    run_folders.point_latest(out_root, run_dir)
     return result
 
 
