@@ -243,3 +243,12 @@ def test_the_closing_line_names_the_real_folder(tmp_path: Path, capsys: pytest.C
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert f"{run_dir / 'index.html'}" in last and f"{tmp_path / 'elsewhere' / 'latest' / 'index.html'}" in last
     assert "outputs/latest" not in last
+
+
+def test_kernel_folder_is_absolute_for_a_relative_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make report` passes out_root="outputs" (relative) and papermill runs each kernel with the run folder as
+    # its cwd: a relative connection-file folder would then point at outputs/<run>/outputs/<run>/.kernels.
+    monkeypatch.chdir(tmp_path)
+    Path("run").mkdir()
+    with lifecycle.kernel_tmp(Path("run")) as folder:
+        assert folder.is_absolute() and folder == (tmp_path / "run" / ".kernels")
