@@ -18,7 +18,7 @@ MODULES = (
     "runbook_lib.runbook.explain", "runbook_lib.runbook.notebooks", "runbook_lib.runbook.params",
     "runbook_lib.runbook.path_fixes", "runbook_lib.runbook.policy_code", "runbook_lib.runbook.probes",
     "runbook_lib.runbook.progress", "runbook_lib.runbook.redact", "runbook_lib.runbook.reports",
-    "runbook_lib.runbook.request_line", "runbook_lib.runbook.run_index",
+    "runbook_lib.runbook.request_line", "runbook_lib.runbook.run_index", "runbook_lib.runbook.serve",
 )
 
 
