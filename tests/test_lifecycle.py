@@ -243,3 +243,17 @@ def test_the_closing_line_names_the_real_folder(tmp_path: Path, capsys: pytest.C
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert f"{run_dir / 'index.html'}" in last and f"{tmp_path / 'elsewhere' / 'latest' / 'index.html'}" in last
     assert "outputs/latest" not in last
+
+
+def test_kernel_files_go_to_an_absolute_folder_even_for_a_relative_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make report` passes --out outputs (relative); kernels start with cwd=run_dir, so a relative
+    # connection-file folder would point at run_dir/outputs/<run>/.kernels and every notebook would fail.
+    import tempfile
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs" / "run").mkdir(parents=True)
+    with lifecycle.kernel_tmp(Path("outputs") / "run") as folder:
+        assert folder.is_absolute() and Path(tempfile.mkstemp(".json")[1]).parent == folder
+    assert not folder.exists()
