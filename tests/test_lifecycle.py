@@ -245,10 +245,15 @@ def test_the_closing_line_names_the_real_folder(tmp_path: Path, capsys: pytest.C
     assert "outputs/latest" not in last
 
 
-def test_kernel_folder_is_absolute_for_a_relative_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # `make report` passes out_root="outputs" (relative) and papermill runs each kernel with the run folder as
-    # its cwd: a relative connection-file folder would then point at outputs/<run>/outputs/<run>/.kernels.
+def test_kernel_files_go_to_an_absolute_folder_even_for_a_relative_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make report` passes --out outputs (relative); kernels start with cwd=run_dir, so a relative
+    # connection-file folder would point at run_dir/outputs/<run>/.kernels and every notebook would fail.
+    import tempfile
+
     monkeypatch.chdir(tmp_path)
-    Path("run").mkdir()
-    with lifecycle.kernel_tmp(Path("run")) as folder:
-        assert folder.is_absolute() and folder == (tmp_path / "run" / ".kernels")
+    (tmp_path / "outputs" / "run").mkdir(parents=True)
+    with lifecycle.kernel_tmp(Path("outputs") / "run") as folder:
+        assert folder.is_absolute() and Path(tempfile.mkstemp(".json")[1]).parent == folder
+    assert not folder.exists()

@@ -92,7 +92,7 @@ def signals_interrupt() -> Iterator[None]:
 def kernel_tmp(run_dir: Path) -> Iterator[Path]:
     """Kernel connection files (jupyter_client writes them with ``tempfile.mkstemp``) go to a private folder
     of the run, removed at the end, instead of piling up in /tmp when a run is cut short."""
-    folder = run_dir.resolve() / ".kernels"  # absolute: the kernels run with the run folder as cwd
+    folder = (run_dir / ".kernels").resolve()  # absolute: the kernel starts in run_dir, not in our cwd
     folder.mkdir(exist_ok=True)
     previous = tempfile.tempdir
     tempfile.tempdir = str(folder)
