@@ -145,6 +145,7 @@ def test_sighup_and_ctrl_c_stop_the_local_aws_with_one_line(
     report = _Report(tmp_path / "out", tmp_path)
     reports.append(report)
     ministack = int(report.wait_for(_READY.pattern).group(1))
+    report.wait_for(r"00_explainer ")  # mid-run: 01_build_origin's kernel is running
     os.kill(report.proc.pid, sig)
     assert report.finish() == 128 + sig
     assert _gone({ministack})
