@@ -1,7 +1,7 @@
 """CloudFront deployments: simulating their propagation time locally, and a ledger of every wait for them.
 
 On AWS every create or update of a distribution takes minutes to reach ``Deployed``
-(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-after-creation.html);
+(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowToUpdateDistribution.html);
 MiniStack reports ``Deployed`` at once, so locally the cost is invisible. With ``RUNBOOK_SIMULATE_DEPLOY_SECONDS=S``
 (``report --simulate-deploy-seconds S``) the local target reports each distribution created or updated through
 it as ``InProgress`` until S seconds after the change, so every waiter really waits.
