@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,7 +27,7 @@ from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.fields import check_field
 from runbook_lib.cloudfront.model import simulate
 from runbook_lib.cloudfront.policies import fetch_custom_policies
-from runbook_lib.errors import ConfigError, LocalStackError, RunbookError
+from runbook_lib.errors import ConfigError, RunbookError
 from runbook_lib.runbook import check_cli, fix_cli, redact, request_line
 from runbook_lib.runbook.run_folders import DEFAULT_KEEP, check_keep, prune
 
@@ -307,33 +305,9 @@ def _add_local_aws(p: argparse.ArgumentParser) -> None:
 
 
 def _run_local_aws(args: argparse.Namespace, out: TextIO) -> int:
-    """Start the embedded local AWS alone and keep it up until SIGINT or SIGTERM, then stop it cleanly.
+    from runbook_lib.runbook.serve import serve_local_aws
 
-    stdout: ``endpoint_url=...`` first (flushed at once, for a script to read), then ``ministack_pid=`` and
-    ``log=``; what to do with the endpoint goes to stderr.
-    """
-    from runbook_lib.aws.local import LocalAWS
-    from runbook_lib.aws.target import ENDPOINT_ENV
-
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with LocalAWS(log_dir=Path(args.out) / "local-aws", port=args.port) as aws:
-            assert aws.process is not None
-            out.write(f"endpoint_url={aws.endpoint_url}\nministack_pid={aws.process.pid}\nlog={aws.log_path}\n")
-            out.flush()
-            print(f"The local AWS runs on {aws.endpoint_url} until Ctrl-C or SIGTERM. Pass it to a notebook "
-                  f"with `papermill ... -p endpoint_url {aws.endpoint_url}`, or export "
-                  f"{ENDPOINT_ENV}={aws.endpoint_url} before starting Jupyter.", file=sys.stderr, flush=True)
-            while not stop.wait(0.5):
-                if aws.process.poll() is not None:
-                    raise LocalStackError(f"MiniStack exited with code {aws.process.returncode} while serving. "
-                                          f"Its log is {aws.log_path}.")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    print("The local AWS is stopped.", file=sys.stderr)
-    return 0
+    return serve_local_aws(Path(args.out) / "local-aws", args.port, out)
 
 
 def _add_clean(p: argparse.ArgumentParser) -> None:

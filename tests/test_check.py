@@ -145,3 +145,16 @@ def test_notebook_04_parameters_are_checked() -> None:
 def test_check_needs_exactly_one_of_source_and_all(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(*argv)[0] == 2
     assert "exactly one of SOURCE or --all" in capsys.readouterr().err
+
+
+def test_a_behavior_shadowed_by_an_earlier_pattern_is_named() -> None:
+    # DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern: the first matching pattern wins.
+    [source] = load_source(str(RECOMMENDED))
+    behaviors = source.config["CacheBehaviors"]
+    later = {**behaviors["Items"][0], "PathPattern": "/api/v2/*"}
+    behaviors["Items"].append(later)
+    behaviors["Quantity"] = 2
+    result = check_source(source)
+    assert [b.path_pattern for b in result.behaviors] == ["/api/*", "/api/v2/*"]
+    assert any("/api/v2/*: /api/v2/data is served by the earlier behavior /api/*" in n for n in result.notes)
+    assert not any(n.startswith("/api/*:") for n in result.notes)

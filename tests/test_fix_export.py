@@ -193,6 +193,7 @@ def test_the_export_names_what_to_change_in_a_terraform_source(repo_root: Path) 
     assert "origin_request_policy_id" in text
 
 
+@pytest.mark.opt_in
 def test_cdk_python_synthesizes_when_aws_cdk_lib_is_installed(tmp_path: Path) -> None:
     # aws-cdk-lib is not a dependency (a large install, and synthesis needs Node.js): this runs only where a
     # Python with aws_cdk is named in RUNBOOK_CDK_PYTHON.
@@ -266,6 +267,7 @@ export class FixExport extends cdk.Stack {
 """
 
 
+@pytest.mark.opt_in
 @pytest.mark.parametrize("key", ["caching-optimized", "new-policy"])
 def test_cdk_typescript_type_checks_when_aws_cdk_lib_is_installed(key: str, tmp_path: Path) -> None:
     # aws-cdk-lib and typescript are not dependencies (a large npm install): this runs only where

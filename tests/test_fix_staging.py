@@ -287,3 +287,46 @@ def test_unmarked_probes_did_not_prove_staging() -> None:
     assert fix_apply.unmarked([hit], marker) == []
     assert "not served through the staging copy" in fix_apply.unmarked([hit, miss], marker)[0]
     assert "no probe reached the API" in fix_apply.unmarked([], marker)[0]
+
+
+def _fake_probe(marked: bool) -> Callable[..., tuple[list[Any], list[probes.Observation]]]:
+    """Stands in for the live probes (nothing leaves the process): an echo observation that carries the staging
+    marker only when ``marked`` (so it went through the staging copy), and no requirement verdicts."""
+    def fake(target: Any, config: Any, domain: str, ids: Any, path: str, extra_headers: Any,
+             progress: bool) -> tuple[list[Any], list[probes.Observation]]:
+        probe = probes.Probe("query-single", "a query", "GET", "/api/data", "a=1")
+        values = {"api.header.x-runbook-staging": "ab" * 12} if marked and extra_headers else {}
+        return [], [probes.Observation(probe, 200, "api", values, 1.0)]
+    return fake
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_apply_on_aws_goes_through_staging_and_promotes_only_what_reached_staging(
+        aws: aws_stubs.StubbedAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marked: bool) -> None:
+    # The marker value is fixed here so the fake probes can carry it; everything else is the real path.
+    monkeypatch.setattr(staging.secrets, "token_hex", lambda n: "ab" * n)
+    monkeypatch.setattr(fix_apply, "_probe", _fake_probe(marked))
+    primary = _config()
+    staged = {**primary, "Staging": True}
+    plan = fix_plan.make_plan(primary)
+    plan.distribution_id, plan.etag, plan.target = PRIMARY, "P1", "aws"
+    _get_config(aws, PRIMARY, primary, "P1")
+    _through_the_probes(aws, primary, staged)
+    if marked:
+        _stage(aws, staged, "S3", marker=False)
+        _get_config(aws, PRIMARY, {**primary, "ContinuousDeploymentPolicyId": POLICY}, "P3")
+        aws.ok("cloudfront", "UpdateDistributionWithStagingConfig",
+               {"Distribution": _dist(PRIMARY, primary), "ETag": "P4"},
+               {"Id": PRIMARY, "StagingDistributionId": STAGING, "IfMatch": "P3, S3+"})
+        _deployed(aws, PRIMARY, primary)
+    _clean_up(aws, primary, staged)
+    if marked:
+        _deployed(aws, PRIMARY, primary)  # the domain for the probes without the header
+    result = fix_apply.apply(plan, aws.target, tmp_path, progress=False)
+    log = (tmp_path / "fix.log").read_text()
+    assert result.via == "staging" and "CopyDistribution" in log
+    if marked:
+        assert result.status == "applied" and "promoted staging" in log
+    else:
+        assert result.status == "rolled-back" and "not served through the staging copy" in result.message
+        assert "promoted staging" not in log and "UpdateDistributionWithStagingConfig" not in log

@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,37 +38,44 @@ def _group(pgid: int) -> set[int]:
 
 
 class _Report:
-    """`python -m runbook_lib report` in its own session, its output read line by line on a thread."""
+    """`python -m runbook_lib report` in its own session; its output goes to files (no pipe can fill up and
+    block it, and nothing is left to close)."""
 
     def __init__(self, out: Path, tmpdir: Path, *extra: str) -> None:
         env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runbook_lib", "report", "--out", str(out), *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self.err = ""
-        threading.Thread(target=self._read, daemon=True).start()
+        self.out_log, self.err_log = out.parent / "report.out", out.parent / "report.err"
+        with self.out_log.open("w") as stdout, self.err_log.open("w") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "runbook_lib", "report", "--out", str(out), *extra],
+                stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            )
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+    @property
+    def lines(self) -> list[str]:
+        return self.out_log.read_text().splitlines()
+
+    @property
+    def err(self) -> str:
+        return self.err_log.read_text()
+
+    @property
+    def ministack(self) -> int | None:
+        found = [m for line in self.lines if (m := _READY.search(line))]
+        return int(found[0].group(1)) if found else None
 
     def wait_for(self, pattern: str, timeout: float = 120) -> re.Match[str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.lines):
+            for line in self.lines:
                 if m := re.search(pattern, line):
                     return m
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
-        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.lines))
+        raise AssertionError(f"no line matching {pattern!r} in:\n" + "\n".join(self.lines) + self.err)
 
-    def finish(self, timeout: float = 60) -> int:
-        _, self.err = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode
+    def finish(self, timeout: float = 120) -> int:
+        return self.proc.wait(timeout=timeout)
 
 
 @pytest.fixture
@@ -79,7 +85,9 @@ def reports(tmp_path: Path) -> Iterator[list[_Report]]:
     for r in started:  # never leave one behind, even when an assertion failed
         if r.proc.poll() is None:
             os.killpg(r.proc.pid, signal.SIGKILL)
-            r.proc.wait()
+            if r.ministack is not None and _group(r.ministack):  # its MiniStack runs in a session of its own
+                os.killpg(r.ministack, signal.SIGKILL)
+        r.proc.wait()
 
 
 def _previous_complete_run(out: Path) -> Path:
@@ -235,3 +243,12 @@ def test_the_closing_line_names_the_real_folder(tmp_path: Path, capsys: pytest.C
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert f"{run_dir / 'index.html'}" in last and f"{tmp_path / 'elsewhere' / 'latest' / 'index.html'}" in last
     assert "outputs/latest" not in last
+
+
+def test_kernel_folder_is_absolute_for_a_relative_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make report` passes out_root="outputs" (relative) and papermill runs each kernel with the run folder as
+    # its cwd: a relative connection-file folder would then point at outputs/<run>/outputs/<run>/.kernels.
+    monkeypatch.chdir(tmp_path)
+    Path("run").mkdir()
+    with lifecycle.kernel_tmp(Path("run")) as folder:
+        assert folder.is_absolute() and folder == (tmp_path / "run" / ".kernels")

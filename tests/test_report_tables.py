@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from runbook_lib.runbook.report_tables import display_value, table, tidy_html
+from runbook_lib.runbook.report_tables import display_value, table, tidy_html, whole_values
 
 
 def _cells(markup: str) -> list[str]:
@@ -47,3 +47,15 @@ def test_aws_pages_in_values_are_links_and_the_rest_stays_text() -> None:
     markup = table([{"doc": url, "user-agent": 'probe/1.0 (+<a href="x">)'}]).to_html()
     assert f'<a href="{url}">docs.aws.amazon.com/…/http-401-unauthorized.html</a>' in markup
     assert "probe/1.0 (+&lt;a href=&quot;x&quot;&gt;)" in markup
+
+
+def test_whole_values_stops_pandas_cutting_text() -> None:
+    long = "fix 1: add an /api resource (/api/{proxy+}) to the API and redeploy stage prod"
+    previous = pd.get_option("display.max_colwidth")
+    try:
+        pd.set_option("display.max_colwidth", 50)
+        assert long not in pd.DataFrame({"fix": [long]})._repr_html_()  # pandas' default cuts it
+        whole_values()
+        assert long in pd.DataFrame({"fix": [long]})._repr_html_()
+    finally:
+        pd.set_option("display.max_colwidth", previous)

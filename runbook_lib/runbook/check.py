@@ -20,7 +20,7 @@ from runbook_lib.apigateway.routing import api_route
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.diagnosis import diagnose
 from runbook_lib.cloudfront.docs import cloudfront_guide
-from runbook_lib.cloudfront.model import simulate
+from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior, simulate
 from runbook_lib.runbook.requirements import Verdict, parse, predict
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins, load_source
 
@@ -135,9 +135,16 @@ def _route_verdict(verdict: Verdict, origin: ApiOrigin, raw: dict[str, Any], con
 
 
 def _behavior(source: DistributionSource, config: dict[str, Any], raw: dict[str, Any], origin: ApiOrigin,
-              ids: list[str]) -> BehaviorCheck:
+              ids: list[str], notes: list[str]) -> BehaviorCheck:
     pattern = str(raw.get("PathPattern") or "*")
     path = sample_path(pattern)
+    # The first behavior whose pattern matches wins, so an earlier, wider pattern can take this behavior's sample
+    # path; the verdicts then describe that one. https://docs.aws.amazon.com/AmazonCloudFront/latest/
+    # DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern
+    served = match_behavior(compiled_behaviors(config, source.policies or None), path).label
+    if served != str(raw.get("PathPattern") or "default"):
+        notes.append(f"{pattern}: {path} is served by the earlier behavior {served}, so its verdicts describe "
+                     f"{served}; order the more specific pattern first if {pattern} should serve it.")
     verdicts = predict(ids, config, source.policies or None, path=path)
     for verdict in verdicts:
         if verdict.id == "path-reaches-route":
@@ -155,11 +162,11 @@ def check_source(source: DistributionSource, requirements: list[str] | None = No
     origins = {o.origin_id: o for o in api_origins(source, named_api_origins)}
     config = model_config(source.config)
     raws = [*items(config.get("CacheBehaviors")), config.get("DefaultCacheBehavior") or {}]
-    behaviors = [_behavior(source, config, raw, origins[str(raw.get("TargetOriginId"))], ids)
+    notes = list(source.notes)
+    behaviors = [_behavior(source, config, raw, origins[str(raw.get("TargetOriginId"))], ids, notes)
                  for raw in raws if str(raw.get("TargetOriginId")) in origins]
     findings = [{k: v for k, v in f.to_dict().items() if k != "fixed_config"}
                 for f in diagnose(config, source.policies or None)]
-    notes = list(source.notes)
     if not origins:
         notes.append("No origin is an API (execute-api, Lambda URL or a known custom domain); name one with "
                      "--api-origin ID.")

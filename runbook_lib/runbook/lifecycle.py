@@ -92,7 +92,7 @@ def signals_interrupt() -> Iterator[None]:
 def kernel_tmp(run_dir: Path) -> Iterator[Path]:
     """Kernel connection files (jupyter_client writes them with ``tempfile.mkstemp``) go to a private folder
     of the run, removed at the end, instead of piling up in /tmp when a run is cut short."""
-    folder = run_dir / ".kernels"
+    folder = run_dir.resolve() / ".kernels"  # absolute: the kernels run with the run folder as cwd
     folder.mkdir(exist_ok=True)
     previous = tempfile.tempdir
     tempfile.tempdir = str(folder)
@@ -108,9 +108,9 @@ class TrackedKernelManager(AsyncKernelManager):
 
     live: set[TrackedKernelManager] = set()
 
-    async def _async_post_start_kernel(self, **kw: Any) -> None:
-        await super()._async_post_start_kernel(**kw)
-        TrackedKernelManager.live.add(self)
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        TrackedKernelManager.live.add(self)  # before the process exists: kill_all skips a kernel with none yet
+        await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         TrackedKernelManager.live.discard(self)
@@ -177,5 +177,6 @@ def _stop_kernels(worker: threading.Thread) -> None:
     try:
         killed = TrackedKernelManager.kill_all()
         worker.join(15 if killed else 1)
+        TrackedKernelManager.kill_all()  # one launched while the first kill ran
     finally:
         log.disabled = False

@@ -22,6 +22,7 @@ refuse instead.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import textwrap
@@ -374,15 +375,9 @@ def as_markdown(spec: CachePolicySpec) -> str:
 
 
 #: The same policy with MaxTTL 0, the version people write first: CloudFront rejects it.
-ZERO_TTL_AUTH_IN_KEY = CachePolicySpec(
+ZERO_TTL_AUTH_IN_KEY = dataclasses.replace(
+    API_AUTH_AND_QUERY,
     name="api-auth-and-query-zero-ttl",
     comment="Broken on purpose: all TTLs 0 with Authorization and query strings in the key",
-    min_ttl=0,
-    default_ttl=0,
     max_ttl=0,
-    headers=("Authorization",),
-    query_strings="all",
-    cookies="none",
-    gzip=False,
-    brotli=False,
 )

@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["VERDICT_COLUMNS", "display_value", "linkify", "table", "tidy_html"]
+__all__ = ["VERDICT_COLUMNS", "display_value", "linkify", "table", "tidy_html", "whole_values"]
 
 #: Columns that carry a verdict: moved to the left, where the eye starts reading a row.
 VERDICT_COLUMNS = ("verdict", "met", "fix verified", "verified", "symptom seen", "shown locally")
@@ -106,3 +106,10 @@ def tidy_html(markup: str) -> str:
             elif _INTEGER_TEXT.match(shown):
                 td.string = shown.split(".", 1)[0]
     return str(soup)
+
+
+def whole_values() -> None:
+    """Let pandas show every cell whole in this kernel: by default it cuts text at 50 characters with '...'."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
