@@ -271,6 +271,9 @@ def _add_report(p: argparse.ArgumentParser) -> None:
                    help="time limit of each notebook (default: 10 locally, 90 on AWS)")
     p.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
                    help=f"keep the newest N run folders under --out, prune older ones (default {DEFAULT_KEEP})")
+    p.add_argument("--simulate-deploy-seconds", type=float, default=0.0, metavar="S",
+                   help="local only: each create or update of a distribution is Deployed S seconds later, as on "
+                        "AWS (minutes there); summary.json counts the deployment rounds")
 
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
@@ -279,7 +282,8 @@ def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     check_keep(args.keep)
     result = runner.run(target=args.target, out_root=args.out, stack_name=args.stack_name, region=args.region,
                         profile=args.profile, preset=args.preset, requirement_ids=args.requirements,
-                        notebook_timeout=args.notebook_timeout * 60)
+                        notebook_timeout=args.notebook_timeout * 60,
+                        simulate_deploy_seconds=args.simulate_deploy_seconds)
     runner.print_summary(result)
     prune(Path(args.out), args.keep, "summary.json")
     return 0 if result.ok else 1

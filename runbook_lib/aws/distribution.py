@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
-from runbook_lib.aws import presets
+from runbook_lib.aws import deployments, presets
 from runbook_lib.aws.calls import aws_call, aws_errors
 from runbook_lib.aws.ownership import find_distribution, policy_tag, tag_list
 from runbook_lib.aws.stack import Stack
@@ -23,6 +24,7 @@ __all__ = [
     "ensure_distribution",
     "find_cache_policy",
     "find_distribution",
+    "wait_all_deployed",
     "wait_deployed",
 ]
 
@@ -72,23 +74,50 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
 @aws_errors
 def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True) -> None:
     """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar."""
+    wait_all_deployed(target, [distribution_id], timeout=timeout, progress=progress)
+
+
+@aws_errors
+def wait_all_deployed(target: Target, distribution_ids: Iterable[str], timeout: float = 1800,
+                      progress: bool = True) -> None:
+    """Poll until every distribution in ``distribution_ids`` is ``Deployed``: one wait and one progress bar for
+    all, so changes made together propagate together (one round, :mod:`~runbook_lib.aws.deployments`)."""
     cf = target.client("cloudfront")
-    start = time.monotonic()
-    status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
-    if status == "Deployed":  # always so locally; no bar for nothing
-        return
-    with progress_bar.bar(total=None, desc=f"{distribution_id}: waiting for Deployed", unit="check",
-                          disable=not progress, leave=False) as bar:
-        while status != "Deployed":
-            bar.set_postfix_str(f"{status}, {time.monotonic() - start:.0f} s")
+    ids = tuple(dict.fromkeys(distribution_ids))
+    start, began = time.monotonic(), time.time()
+    changed = [d for d in ids if deployments.take_changed(d)]
+    pending = {d: s for d in ids if (s := _status(cf, d)) != "Deployed"}
+    try:
+        if pending:  # locally always Deployed unless simulated; no bar for nothing
+            _poll(cf, pending, start, timeout, progress, deployments.poll_interval(target.is_local))
+    finally:
+        waited = tuple(d for d in ids if d in changed or d in pending)
+        if waited:
+            deployments.record(deployments.Wait(began, time.time(), waited))
+
+
+def _status(cf: Any, distribution_id: str) -> str:
+    return str(cf.get_distribution(Id=distribution_id)["Distribution"]["Status"])
+
+
+def _poll(cf: Any, pending: dict[str, str], start: float, timeout: float, progress: bool, every: float) -> None:
+    left = dict(pending)
+    desc = (f"{next(iter(left))}: waiting for Deployed" if len(left) == 1
+            else f"{len(left)} distributions: waiting for Deployed")
+    with progress_bar.bar(total=len(left), desc=desc, unit="dist", disable=not progress, leave=False) as bar:
+        while left:
+            bar.set_postfix_str(f"{', '.join(sorted(set(left.values())))}, {time.monotonic() - start:.0f} s")
             if time.monotonic() - start > timeout:
                 raise ProvisioningError(
-                    f"Distribution {distribution_id} is still {status} after {timeout:.0f} s. "
-                    "Re-run the notebook later: it finds the distribution and waits again."
+                    f"Distribution {', '.join(sorted(left))} is still {', '.join(sorted(set(left.values())))} "
+                    f"after {timeout:.0f} s. Re-run the notebook later: it finds the distribution and waits again."
                 )
-            bar.update(1)
-            time.sleep(15)
-            status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
+            time.sleep(every)
+            for dist_id in list(left):
+                left[dist_id] = _status(cf, dist_id)
+                if left[dist_id] == "Deployed":
+                    del left[dist_id]
+                    bar.update(1)
 
 
 def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, comment: str, progress: bool,

@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from runbook_lib.aws import deployments
 from runbook_lib.aws.calls import convert
 from runbook_lib.errors import ParameterError
 
@@ -50,7 +51,14 @@ class Target:
         if service not in self._clients:
             self._clients[service] = self.session.client(
                 service, region_name=self.region, endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG)
+            if service == "cloudfront":  # deployments are recorded; locally their propagation can be simulated
+                deployments.install(self._clients[service], self.simulate_deploy_seconds)
         return self._clients[service]
+
+    @property
+    def simulate_deploy_seconds(self) -> float:
+        """S of ``RUNBOOK_SIMULATE_DEPLOY_SECONDS``: locally each create or update is Deployed S s later."""
+        return deployments.simulated_seconds() if self.is_local else 0.0
 
     def api_origin(self, api_id: str, stage: str) -> dict[str, Any]:
         """The CloudFront origin fields that reach stage ``stage`` of REST API ``api_id``.

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import papermill as pm
 
+from runbook_lib.aws import deployments
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.names import DEFAULT_STACK
 from runbook_lib.aws.presets import PRESETS
@@ -74,6 +75,22 @@ def _local_aws(target: str, run_dir: Path) -> Iterator[LocalAWS | None]:
         yield aws
 
 
+@contextlib.contextmanager
+def _deployment_env(run_dir: Path, seconds: float) -> Iterator[None]:
+    """Point every notebook kernel (they inherit the environment) at the run's deployment ledger and S."""
+    saved = {k: os.environ.get(k) for k in (deployments.LEDGER_ENV, deployments.SIMULATE_ENV)}
+    os.environ[deployments.LEDGER_ENV] = str((run_dir / deployments.LEDGER_FILE).resolve())
+    os.environ[deployments.SIMULATE_ENV] = str(seconds)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _check_declared(name: str, given: dict[str, Any]) -> None:
     """Refuse a parameter the notebook does not declare before spending a kernel on it."""
     declared = pm.inspect_notebook(str(NOTEBOOK_DIR / f"{name}.ipynb"))
@@ -92,10 +109,12 @@ def run(
     preset: str = "recommended",
     requirement_ids: str = "",
     notebook_timeout: float = 0.0,
+    simulate_deploy_seconds: float = 0.0,
 ) -> RunResult:
     """Every notebook in order; the main stack is built with ``preset`` and verified against ``requirement_ids``
     (comma-separated ids or a .json/.yaml file; empty: the six defaults). ``notebook_timeout``: seconds each
-    notebook may take (0: ``lifecycle.DEFAULT_TIMEOUTS`` for the target).
+    notebook may take (0: ``lifecycle.DEFAULT_TIMEOUTS`` for the target). ``simulate_deploy_seconds``: locally,
+    each create or update of a distribution is Deployed that many seconds later (:mod:`~runbook_lib.aws.deployments`).
 
     A signal (Ctrl-C, SIGTERM, SIGHUP) stops the local AWS and the kernel, writes ``summary.json`` with
     ``"status": "interrupted"`` and raises :class:`lifecycle.RunInterrupted`; ``latest`` is left pointing at
@@ -105,6 +124,10 @@ def run(
     if preset not in PRESETS:
         raise ParameterError(f"preset={preset!r} is not known. Valid choices: {', '.join(PRESETS)}.")
     requirements.parse(requirement_ids)  # refuse a bad list before any notebook runs
+    if simulate_deploy_seconds and target != "local":
+        raise ParameterError("simulate_deploy_seconds is for target='local' only: AWS takes its own time. "
+                             "Drop --simulate-deploy-seconds or use --target local.")
+    deployments.simulated_seconds({deployments.SIMULATE_ENV: str(simulate_deploy_seconds)})  # refuse a bad S
     if target == "aws":  # credentials, profile and region checked once, before any notebook runs
         connect("aws", region, profile=profile)
     out_root = Path(out_root)
@@ -114,7 +137,7 @@ def run(
     entries: list[dict[str, Any]] = []
     try:
         with (lifecycle.signals_interrupt(), redact.run_key(), lifecycle.kernel_tmp(run_dir),
-              _local_aws(target, run_dir) as aws):
+              _deployment_env(run_dir, simulate_deploy_seconds), _local_aws(target, run_dir) as aws):
             base = {"target": target, "stack_name": stack_name, "region": region, "profile": profile,
                     "endpoint_url": aws.endpoint_url if aws else "", "results_dir": str(run_dir.resolve()),
                     "preset": preset, "requirements": requirement_ids}
@@ -212,7 +235,8 @@ def _summary(target: str, stamp: str, preset: str, entries: list[dict[str, Any]]
           and (needs is None or (bool(needs) and all(r["met"] is True for r in needs)))
           and (lab is None or not lab_results.problems(lab, local=target == "local")))
     summary: dict[str, Any] = {"target": target, "ok": ok, "run": stamp, "preset": preset, "notebooks": entries,
-                               "probes": probes}
+                               "probes": probes,
+                               "deployments": deployments.summarize(run_dir / deployments.LEDGER_FILE)}
     if needs is not None:
         summary["requirements"] = needs
     if lab is not None:
@@ -256,6 +280,9 @@ def print_summary(result: RunResult) -> None:
         for r in unmet:
             word = "UNMET" if r["met"] is False else "UNKNOWN"
             _log(f"  requirement {r['id']}: {word}: {r['evidence'][:300]} Fix: {r['fix']}")
+    dep = s.get("deployments")
+    if dep:
+        _log(f"  deployments: {dep['count']} waited for, in {dep['rounds']} rounds")
     for nb in s["notebooks"]:
         _log(f"  {nb['name']}: {nb['status']}" + (f" ({nb['error']})" if nb.get("error") else ""))
     for pit in s.get("pitfalls", []):
