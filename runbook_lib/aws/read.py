@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from runbook_lib.apigateway.model import Api, ApiMapping, CustomDomain, HttpApi, RestApi, RoutingRule
-from runbook_lib.aws.calls import aws_call, aws_code, aws_errors
+from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
 from runbook_lib.aws.target import Target
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.policies import fetch_custom_policies
@@ -22,9 +20,6 @@ from runbook_lib.sources.result import DistributionSource
 __all__ = ["distribution_ids", "read_distribution"]
 
 _EXECUTE_API = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
-_NOT_FOUND = {"NotFoundException", "NoSuchFunctionExists"}
-
-
 def _behaviors(config: dict[str, Any]) -> list[dict[str, Any]]:
     return [config.get("DefaultCacheBehavior") or {}, *items(config.get("CacheBehaviors"))]
 
@@ -64,20 +59,12 @@ def _api(target: Target, api_id: str, apis: dict[str, Api]) -> None:
     """Read API ``api_id`` (REST first, then HTTP) into ``apis``; an API that is neither is left out."""
     if api_id in apis:
         return
-    try:
-        target.client("apigateway").get_rest_api(restApiId=api_id)
+    if get_or_none(f"apigateway.GetRestApi {api_id}", target.client("apigateway").get_rest_api,
+                   restApiId=api_id) is not None:
         apis[api_id] = _rest_api(target.client("apigateway"), api_id)
         return
-    except ClientError as err:
-        if aws_code(err) not in _NOT_FOUND:
-            raise
-    try:
-        api = target.client("apigatewayv2").get_api(ApiId=api_id)
-    except ClientError as err:
-        if aws_code(err) not in _NOT_FOUND:
-            raise
-        return
-    if str(api.get("ProtocolType", "HTTP")) == "HTTP":
+    api = get_or_none(f"apigatewayv2.GetApi {api_id}", target.client("apigatewayv2").get_api, ApiId=api_id)
+    if api is not None and str(api.get("ProtocolType", "HTTP")) == "HTTP":
         apis[api_id] = _http_api(target.client("apigatewayv2"), api_id)
 
 
@@ -99,12 +86,9 @@ def _rules(v2: Any, name: str) -> list[RoutingRule]:
 
 def _domain(target: Target, name: str, apis: dict[str, Api]) -> CustomDomain | None:
     v2 = target.client("apigatewayv2")
-    try:
-        found = v2.get_domain_name(DomainName=name)
-    except ClientError as err:
-        if aws_code(err) in _NOT_FOUND:
-            return None  # not an API Gateway custom domain of this account and region
-        raise
+    found = get_or_none(f"apigatewayv2.GetDomainName {name}", v2.get_domain_name, DomainName=name)
+    if found is None:
+        return None  # not an API Gateway custom domain of this account and region
     domain = CustomDomain(name=name, routing_mode=str(found.get("RoutingMode") or "API_MAPPING_ONLY"), apis=apis)
     for m in v2.get_api_mappings(DomainName=name).get("Items") or []:
         domain.mappings.append(ApiMapping(str(m.get("ApiMappingKey") or ""), str(m["ApiId"]), str(m["Stage"])))

@@ -21,13 +21,13 @@ from runbook_lib.aws import path_stack, provision
 from runbook_lib.aws.ownership import record_policy
 from runbook_lib.aws.target import Target
 from runbook_lib.aws.teardown import remove
+from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.model import compiled_behaviors, simulate
 from runbook_lib.cloudfront.policies import CACHING_DISABLED
 from runbook_lib.runbook import deviations, path_fixes, policy_code, probes, redact, reports
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
 from runbook_lib.runbook.progress import bar
 
-_DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
 _AUTH = "Bearer lab-token-7f3a9c"  # a made-up credential, still masked in every output
 
 QUERY_PROBE = Probe("query", "GET with a query string", "GET", "/api/data", "since=2020-01-01",
@@ -165,7 +165,7 @@ def legacy_query_dropped(lab: Lab) -> Outcome:
         "GET /api/data?since=2020-01-01 reaches the API as /api/data: the query string is gone.",
         "Legacy cache settings with 'Query string forwarding and caching: None' (QueryString=false) forward "
         "no query string at all.",
-        f"{_DOC}DownloadDistValuesCacheBehavior.html#DownloadDistValuesQueryString",
+        cloudfront_guide("DownloadDistValuesCacheBehavior.html#DownloadDistValuesQueryString"),
         drops_authorization=False,
     )
 
@@ -176,7 +176,7 @@ def caching_optimized_query_dropped(lab: Lab) -> Outcome:
         "With CachingOptimized alone, query strings and Authorization never reach the API.",
         "A cache policy forwards only what is in its cache key; CachingOptimized keys on nothing but the "
         "normalised Accept-Encoding, and no origin request policy adds anything.",
-        f"{_DOC}using-managed-cache-policies.html#managed-cache-caching-optimized",
+        cloudfront_guide("using-managed-cache-policies.html#managed-cache-caching-optimized"),
         drops_authorization=True,
     )
 
@@ -230,7 +230,7 @@ def authorization_in_orp(lab: Lab) -> Outcome:
         "('The parameter Headers contains Authorization that is not allowed').",
         "CloudFront has long refused Authorization in an origin request policy (Knowledge Center, CDK "
         "validation); its newest 401 page says it may now be named there. The reliable way is the cache key.",
-        f"{_DOC}http-401-unauthorized.html",
+        cloudfront_guide("http-401-unauthorized.html"),
         "Put Authorization in the cache policy's key (custom policy, MaxTTL >= 1: preset 'custom-auth-in-key').",
     )
     config = {"Name": lab.name("orp-authorization"), "Comment": "pitfall: Authorization in an ORP",
@@ -271,7 +271,7 @@ def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
         "(CDK/CloudFormation: 'Invalid request').",
         "With caching disabled (all TTLs 0) a cache policy cannot put headers, cookies or query strings in the "
         "key (the fields are 'forwarded to the origin' only while caching is on).",
-        f"{_DOC}controlling-the-cache-key.html",
+        cloudfront_guide("controlling-the-cache-key.html"),
         "Keep MaxTTL >= 1 (the CDK snippet's fix): policy 'api-auth-and-query'.",
     )
     config = policy_code.to_cache_policy_config(broken)
@@ -308,7 +308,7 @@ def api_prefix_missing_route(lab: Lab) -> Outcome:
         "GET /api/items answers 403 {\"message\":\"Missing Authentication Token\"} although the API has /items.",
         "CloudFront forwards the full viewer path and prefixes OriginPath: /api/items reaches the API as "
         "/prod/api/items, and API Gateway answers 403 'Missing Authentication Token' for a route it does not have.",
-        f"{_DOC}DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath",
+        cloudfront_guide("DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath"),
         "Give the API an /api resource (the other three ways are compared below the pitfalls).",
     )
     path_stack.build_broken(lab.target, lab.paths_stack, progress=False, parent=lab.parent)
