@@ -258,7 +258,7 @@ def _listening(port: int) -> bool:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_local_aws_serves_until_signalled_then_stops_ministack(tmp_path: Path, stop_with: signal.Signals) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "runbook_lib", "local-aws", "--out", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,7 +1,8 @@
 """``python -m runbook_lib local-aws``: the embedded local AWS alone, for papermill and JupyterLab users.
 
-It runs until SIGINT or SIGTERM, then stops MiniStack cleanly. stdout says where it is, one ``key=value`` a line,
-``endpoint_url=`` first and flushed at once so a script can read it; what to do with it goes to stderr.
+It runs until SIGINT, SIGTERM or SIGHUP (a closed terminal), then stops MiniStack cleanly. stdout says where it
+is, one ``key=value`` a line, ``endpoint_url=`` first and flushed at once so a script can read it; what to do
+with it goes to stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ __all__ = ["serve_local_aws"]
 def serve_local_aws(log_dir: Path, port: int | None, out: TextIO) -> int:
     """Start MiniStack on 127.0.0.1 (``port``, or a free one), print where, serve until a signal; returns 0."""
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in stops}
     try:
         with LocalAWS(log_dir=log_dir, port=port) as aws:
             assert aws.process is not None

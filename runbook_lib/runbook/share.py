@@ -79,7 +79,8 @@ def header_html(summary: Mapping[str, Any], run_dir: Path) -> str:
 def why_failed(summary: Mapping[str, Any]) -> list[str]:
     """What made the run FAIL, one phrase each: notebooks that errored, requirements not met, failed checks,
     lab entries not verified ([] for a run that passed)."""
-    reasons = [f"notebook {nb['name']} errored" for nb in summary.get("notebooks", []) if nb.get("status") != "ok"]
+    reasons = [f"notebook {nb['name']} {'errored' if nb.get('status') == 'error' else nb.get('status')}"
+               for nb in summary.get("notebooks", []) if nb.get("status") != "ok"]
     needs = summary.get("requirements")
     if needs is not None:
         unmet = [r["id"] for r in needs if r.get("met") is not True]
