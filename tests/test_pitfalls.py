@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from botocore.stub import ANY
 from stubbing import stubbed_aws
 
+from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import lab_results, path_fixes, pitfalls, policy_code
 from runbook_lib.runbook.deviations import BY_ID
 from runbook_lib.runbook.path_fixes import FixOutcome
@@ -153,3 +155,48 @@ def test_the_broken_policy_is_valid_for_the_model_but_refused_by_the_runbook_che
     assert "Invalid type" in bad or "Missing required" in bad
 
 
+
+
+def _without_via(out: pitfalls.Outcome) -> pitfalls.Outcome:
+    """The outcome with each response's Via left out: the local CloudFront names a new edge id in every one."""
+    rows = [[{k: v for k, v in row.items() if k != "Via"} for row in part] for part in (out.before, out.after)]
+    return dataclasses.replace(out, before=rows[0], after=rows[1])
+
+
+@pytest.mark.parametrize("pid", list(pitfalls.STEPS))
+def test_the_steps_return_the_outcome_of_the_one_call_path(local_aws: Any, pid: str) -> None:
+    """A learner's cells (configure → symptom → why → fix → verify) and ``PITFALLS[pid]`` on the same stack."""
+    from runbook_lib.aws.target import connect
+
+    target = connect("local", endpoint_url=local_aws.endpoint_url)
+    lab = pitfalls.Lab(target, "rb-steps", progress=False)
+    try:
+        one_call = pitfalls.PITFALLS[pid](lab)
+        steps = pitfalls.steps(pid, lab)
+        assert "preset" in steps.configure()
+        table = steps.symptom()
+        assert steps.outcome.before and steps.outcome.after == []  # the fix has not run yet
+        assert "API received query" in table.to_html()
+        why = steps.why()
+        assert one_call.doc_url in why and one_call.doc_url in why._repr_markdown_()
+        steps.fix()
+        stepped = steps.verify()
+    finally:
+        pitfalls.teardown(target, "rb-steps", progress=False)
+    assert _without_via(stepped) == _without_via(one_call)
+    assert stepped.symptom_seen and stepped.fix_verified
+
+
+def test_a_step_asked_early_runs_the_steps_it_needs_first() -> None:
+    with stubbed_aws("us-east-1") as aws:
+        lab = _OfflineLab(aws.target, "rb-lab", progress=False)
+        steps = pitfalls.steps("legacy-query-dropped", lab)
+        out = steps.verify()  # configure, symptom and fix run first, in that order
+        assert steps.done == {"configure", "symptom", "fix", "verify"} and lab.preset == "recommended"
+        assert out == pitfalls.PITFALLS["legacy-query-dropped"](_OfflineLab(aws.target, "rb-lab", progress=False))
+        assert out.before and out.after
+
+
+def test_a_pitfall_not_split_into_steps_says_how_to_run_it() -> None:
+    with pytest.raises(ParameterError, match=r"PITFALLS\['api-prefix-missing-route'\]\(lab\)"):
+        pitfalls.steps("api-prefix-missing-route", pitfalls.Lab(None, "rb-lab"))  # type: ignore[arg-type]

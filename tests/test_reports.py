@@ -298,7 +298,7 @@ def test_run_index_links_each_report_and_says_the_verdict(tmp_path: Path) -> Non
     summary = {
         "run": "20261129T050000Z", "target": "local", "ok": False,
         "probes": {"total": 3, "passed": 2, "failed": 1, "deviations": 0},
-        "notebooks": [{"name": "02_verify_forwarding", "status": "failed", "html": "02_verify_forwarding.html",
+        "notebooks": [{"name": "02_verify_forwarding", "status": "error", "html": "02_verify_forwarding.html",
                        "error": "RunbookError: <b>query</b> dropped"}],
         "pitfalls": [{"id": "legacy-query-dropped", "symptom_seen": True, "fix_verified": False, "note": "n"}],
     }

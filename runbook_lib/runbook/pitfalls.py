@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
-import pandas as pd
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
@@ -24,7 +23,9 @@ from runbook_lib.aws.teardown import remove
 from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.model import compiled_behaviors, simulate
 from runbook_lib.cloudfront.policies import CACHING_DISABLED
-from runbook_lib.runbook import deviations, path_fixes, policy_code, probes, redact, reports
+from runbook_lib.errors import ParameterError
+from runbook_lib.runbook import deviations, path_fixes, policy_code, probes, redact
+from runbook_lib.runbook.pitfall_steps import Steps, evidence_table
 from runbook_lib.runbook.probes import ABSENT, NO_QUERY, Observation, Probe
 from runbook_lib.runbook.progress import bar
 
@@ -53,11 +54,7 @@ class Outcome:
     def _repr_html_(self) -> str:
         """Symptom, cause (with the AWS page), fix, and the probes before and after, for notebooks."""
         def rows(items: list[dict[str, Any]]) -> str:
-            if not items:
-                return "<p><em>no probe</em></p>"
-            frame = pd.DataFrame(items).astype(object).fillna("")
-            frame = frame.loc[:, [c for c in frame.columns if frame[c].astype(str).str.len().gt(0).any()]]
-            return str(reports.table(frame).to_html())
+            return str(evidence_table(items).to_html()) if items else "<p><em>no probe</em></p>"
 
         seen = "yes" if self.symptom_seen else "not on this target"
         return (
@@ -141,44 +138,67 @@ class Lab:
         return f"{self.stack_name}-{suffix}"
 
 
-def _query_dropped(lab: Lab, pid: str, preset: str, symptom: str, cause: str, doc: str,
-                   drops_authorization: bool) -> Outcome:
-    out = Outcome(pid, symptom, cause, doc, "Use CachingDisabled + AllViewerExceptHostHeader (preset 'recommended').")
-    lab.configure(preset)
-    before = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
-    out.before = [evidence(preset, o) for o in before]
-    # A symptom counts only when the API itself answered: it is the one that reports what it got.
-    dropped_query = before[0].served_by == "api" and before[0].get("api.query") == NO_QUERY
-    dropped_auth = before[1].served_by == "api" and before[1].get("api.header.authorization") == ABSENT
-    out.symptom_seen = dropped_query and (dropped_auth or not drops_authorization)
-    lab.configure("recommended")
-    after = [lab.probe(QUERY_PROBE), lab.probe(AUTH_PROBE)]
-    out.after = [evidence("recommended", o) for o in after]
-    out.fix_verified = (after[0].get("api.query") == "since=2020-01-01"
-                        and after[1].get("api.header.authorization") == _AUTH)
-    return out
+class _QueryDropped(Steps):
+    """A preset that drops the query string (and, for some, Authorization); fixed by preset 'recommended'."""
+
+    FIX = "recommended"
+
+    def __init__(self, lab: Lab, outcome: Outcome, preset: str, drops_authorization: bool) -> None:
+        super().__init__(lab, outcome)
+        self.preset, self.drops_authorization = preset, drops_authorization
+
+    def _configure(self) -> str:
+        self.lab.configure(self.preset)
+        return f"/api/* behavior: preset {self.preset!r}"
+
+    def _symptom(self) -> None:
+        before = [self.lab.probe(QUERY_PROBE), self.lab.probe(AUTH_PROBE)]
+        self.outcome.before = [evidence(self.preset, o) for o in before]
+        # A symptom counts only when the API itself answered: it is the one that reports what it got.
+        dropped_query = before[0].served_by == "api" and before[0].get("api.query") == NO_QUERY
+        dropped_auth = before[1].served_by == "api" and before[1].get("api.header.authorization") == ABSENT
+        self.outcome.symptom_seen = dropped_query and (dropped_auth or not self.drops_authorization)
+
+    def _fix(self) -> str:
+        self.lab.configure(self.FIX)
+        return f"/api/* behavior: preset {self.FIX!r}"
+
+    def _verify(self) -> None:
+        after = [self.lab.probe(QUERY_PROBE), self.lab.probe(AUTH_PROBE)]
+        self.outcome.after = [evidence(self.FIX, o) for o in after]
+        self.outcome.fix_verified = (after[0].get("api.query") == "since=2020-01-01"
+                                     and after[1].get("api.header.authorization") == _AUTH)
 
 
-def legacy_query_dropped(lab: Lab) -> Outcome:
-    return _query_dropped(
-        lab, "legacy-query-dropped", "legacy-no-query",
+_QUERY_FIX = "Use CachingDisabled + AllViewerExceptHostHeader (preset 'recommended')."
+
+
+def _legacy_steps(lab: Lab) -> Steps:
+    out = Outcome(
+        "legacy-query-dropped",
         "GET /api/data?since=2020-01-01 reaches the API as /api/data: the query string is gone.",
         "Legacy cache settings with 'Query string forwarding and caching: None' (QueryString=false) forward "
         "no query string at all.",
-        cloudfront_guide("DownloadDistValuesCacheBehavior.html#DownloadDistValuesQueryString"),
-        drops_authorization=False,
-    )
+        cloudfront_guide("DownloadDistValuesCacheBehavior.html#DownloadDistValuesQueryString"), _QUERY_FIX)
+    return _QueryDropped(lab, out, "legacy-no-query", drops_authorization=False)
 
 
-def caching_optimized_query_dropped(lab: Lab) -> Outcome:
-    return _query_dropped(
-        lab, "caching-optimized-query-dropped", "caching-optimized",
+def _caching_optimized_steps(lab: Lab) -> Steps:
+    out = Outcome(
+        "caching-optimized-query-dropped",
         "With CachingOptimized alone, query strings and Authorization never reach the API.",
         "A cache policy forwards only what is in its cache key; CachingOptimized keys on nothing but the "
         "normalised Accept-Encoding, and no origin request policy adds anything.",
-        cloudfront_guide("using-managed-cache-policies.html#managed-cache-caching-optimized"),
-        drops_authorization=True,
-    )
+        cloudfront_guide("using-managed-cache-policies.html#managed-cache-caching-optimized"), _QUERY_FIX)
+    return _QueryDropped(lab, out, "caching-optimized", drops_authorization=True)
+
+
+def legacy_query_dropped(lab: Lab) -> Outcome:
+    return _legacy_steps(lab).run()
+
+
+def caching_optimized_query_dropped(lab: Lab) -> Outcome:
+    return _caching_optimized_steps(lab).run()
 
 
 def allviewer_host_403(lab: Lab) -> Outcome:
@@ -343,6 +363,22 @@ PITFALLS: dict[str, Callable[[Lab], Outcome]] = {
 }
 
 
+#: The pitfalls split into steps so far (the others run in one call: :data:`PITFALLS`).
+STEPS: dict[str, Callable[[Lab], Steps]] = {
+    "legacy-query-dropped": _legacy_steps,
+    "caching-optimized-query-dropped": _caching_optimized_steps,
+}
+
+
+def steps(pitfall_id: str, lab: Lab) -> Steps:
+    """Pitfall ``pitfall_id`` as steps to run one cell at a time; ``.verify()`` returns its :class:`Outcome`."""
+    if pitfall_id not in STEPS:
+        raise ParameterError(
+            f"Pitfall {pitfall_id!r} has no step-by-step form; expected one of {sorted(STEPS)}. "
+            f"Run it in one call instead: pitfalls.PITFALLS[{pitfall_id!r}](lab).")
+    return STEPS[pitfall_id](lab)
+
+
 def run(target: Target, stack_name: str, ids: list[str] | None = None, progress: bool = True,
         paths_stack: str = "", parent: str = "") -> list[Outcome]:
     """Every pitfall (or those in ``ids``), in order, on ``stack_name`` (and ``paths_stack`` for the path one);
@@ -365,4 +401,5 @@ def teardown(target: Target, stack_name: str, progress: bool = True) -> list[str
     return remove(target, stack_name, progress=progress)
 
 
-__all__ = ["PITFALLS", "PITFALL_IDS", "Outcome", "Lab", "run", "table", "teardown", "evidence", "validate_request"]
+__all__ = ["PITFALLS", "PITFALL_IDS", "STEPS", "Steps", "steps", "Outcome", "Lab", "run", "table", "teardown",
+           "evidence", "validate_request"]
