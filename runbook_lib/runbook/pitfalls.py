@@ -138,18 +138,28 @@ class Lab:
         return f"{self.stack_name}-{suffix}"
 
 
-class _QueryDropped(Steps):
-    """A preset that drops the query string (and, for some, Authorization); fixed by preset 'recommended'."""
+class _PresetSteps(Steps):
+    """A pitfall shown by one preset on the lab's ``/api/*`` behavior and fixed by another."""
 
-    FIX = "recommended"
-
-    def __init__(self, lab: Lab, outcome: Outcome, preset: str, drops_authorization: bool) -> None:
+    def __init__(self, lab: Lab, outcome: Outcome, preset: str, fixed: str = "recommended") -> None:
         super().__init__(lab, outcome)
-        self.preset, self.drops_authorization = preset, drops_authorization
+        self.preset, self.fixed = preset, fixed
 
     def _configure(self) -> str:
         self.lab.configure(self.preset)
         return f"/api/* behavior: preset {self.preset!r}"
+
+    def _fix(self) -> str:
+        self.lab.configure(self.fixed)
+        return f"/api/* behavior: preset {self.fixed!r}"
+
+
+class _QueryDropped(_PresetSteps):
+    """A preset that drops the query string (and, for some, Authorization)."""
+
+    def __init__(self, lab: Lab, outcome: Outcome, preset: str, drops_authorization: bool) -> None:
+        super().__init__(lab, outcome, preset)
+        self.drops_authorization = drops_authorization
 
     def _symptom(self) -> None:
         before = [self.lab.probe(QUERY_PROBE), self.lab.probe(AUTH_PROBE)]
@@ -159,15 +169,37 @@ class _QueryDropped(Steps):
         dropped_auth = before[1].served_by == "api" and before[1].get("api.header.authorization") == ABSENT
         self.outcome.symptom_seen = dropped_query and (dropped_auth or not self.drops_authorization)
 
-    def _fix(self) -> str:
-        self.lab.configure(self.FIX)
-        return f"/api/* behavior: preset {self.FIX!r}"
-
     def _verify(self) -> None:
         after = [self.lab.probe(QUERY_PROBE), self.lab.probe(AUTH_PROBE)]
-        self.outcome.after = [evidence(self.FIX, o) for o in after]
+        self.outcome.after = [evidence(self.fixed, o) for o in after]
         self.outcome.fix_verified = (after[0].get("api.query") == "since=2020-01-01"
                                      and after[1].get("api.header.authorization") == _AUTH)
+
+
+class _AllViewerHost(_PresetSteps):
+    """AllViewer forwards the viewer's Host; AllViewerExceptHostHeader (preset 'recommended') does not."""
+
+    def _symptom(self) -> None:
+        out, lab = self.outcome, self.lab
+        before = lab.probe(QUERY_PROBE)
+        out.before = [evidence(self.preset, before)]
+        # The symptom is API Gateway's refusal: a 403 from anyone else is not it.
+        out.symptom_seen = before.status == 403 and before.served_by == "api-gateway"
+        if lab.target.is_local and not out.symptom_seen:
+            # Only the deviation's exact case: the viewer's Host forwarded, a 403 from MiniStack's CloudFront.
+            behavior = next(b for b in compiled_behaviors(_behavior_config(lab)) if b.label == "/api/*")
+            ctx = deviations.Context(behavior, QUERY_PROBE, "served_by", "api-gateway", before.served_by,
+                                     before.status)
+            dev = deviations.explain(ctx)
+            if dev is not None:
+                out.note = (f"{dev.id}: locally the 403 comes from MiniStack's CloudFront handler, not from API "
+                            "Gateway's {\"message\":\"Forbidden\"}, so the symptom as AWS shows it cannot be seen "
+                            "here")
+
+    def _verify(self) -> None:
+        after = self.lab.probe(QUERY_PROBE)
+        self.outcome.after = [evidence(self.fixed, after)]
+        self.outcome.fix_verified = after.status == 200 and after.served_by == "api"
 
 
 _QUERY_FIX = "Use CachingDisabled + AllViewerExceptHostHeader (preset 'recommended')."
@@ -201,7 +233,7 @@ def caching_optimized_query_dropped(lab: Lab) -> Outcome:
     return _caching_optimized_steps(lab).run()
 
 
-def allviewer_host_403(lab: Lab) -> Outcome:
+def _allviewer_steps(lab: Lab) -> Steps:
     out = Outcome(
         "allviewer-host-403",
         "After 'forward all headers' (AllViewer) every API call answers 403.",
@@ -210,24 +242,11 @@ def allviewer_host_403(lab: Lab) -> Outcome:
         "https://repost.aws/knowledge-center/configure-cloudfront-to-forward-headers",
         "Use AllViewerExceptHostHeader: CloudFront then sets Host to the API's own domain.",
     )
-    lab.configure("allviewer")
-    before = lab.probe(QUERY_PROBE)
-    out.before = [evidence("allviewer", before)]
-    # The symptom is API Gateway's refusal: a 403 from anyone else is not it.
-    out.symptom_seen = before.status == 403 and before.served_by == "api-gateway"
-    if lab.target.is_local and not out.symptom_seen:
-        # Only the deviation's exact case: the viewer's Host forwarded, a 403 from MiniStack's CloudFront.
-        behavior = next(b for b in compiled_behaviors(_behavior_config(lab)) if b.label == "/api/*")
-        ctx = deviations.Context(behavior, QUERY_PROBE, "served_by", "api-gateway", before.served_by, before.status)
-        dev = deviations.explain(ctx)
-        if dev is not None:
-            out.note = (f"{dev.id}: locally the 403 comes from MiniStack's CloudFront handler, not from API "
-                        "Gateway's {\"message\":\"Forbidden\"}, so the symptom as AWS shows it cannot be seen here")
-    lab.configure("recommended")
-    after = lab.probe(QUERY_PROBE)
-    out.after = [evidence("recommended", after)]
-    out.fix_verified = after.status == 200 and after.served_by == "api"
-    return out
+    return _AllViewerHost(lab, out, "allviewer")
+
+
+def allviewer_host_403(lab: Lab) -> Outcome:
+    return _allviewer_steps(lab).run()
 
 
 def _create_policy(lab: Lab, kind: str, config: dict[str, Any]) -> tuple[str | None, ClientError | None]:
@@ -367,6 +386,7 @@ PITFALLS: dict[str, Callable[[Lab], Outcome]] = {
 STEPS: dict[str, Callable[[Lab], Steps]] = {
     "legacy-query-dropped": _legacy_steps,
     "caching-optimized-query-dropped": _caching_optimized_steps,
+    "allviewer-host-403": _allviewer_steps,
 }
 
 
