@@ -262,7 +262,49 @@ def _create_policy(lab: Lab, kind: str, config: dict[str, Any]) -> tuple[str | N
     return policy_id, None
 
 
-def authorization_in_orp(lab: Lab) -> Outcome:
+class _AuthInOrp(_PresetSteps):
+    """An origin request policy naming Authorization, on the 'recommended' distribution; fixed by the cache key."""
+
+    def _configure(self) -> str:
+        lab = self.lab
+        self.config = {"Name": lab.name("orp-authorization"), "Comment": "pitfall: Authorization in an ORP",
+                       "HeadersConfig": {"HeaderBehavior": "whitelist",
+                                         "Headers": {"Quantity": 1, "Items": ["Authorization"]}},
+                       "CookiesConfig": {"CookieBehavior": "none"},
+                       "QueryStringsConfig": {"QueryStringBehavior": "all"}}
+        lab.configure(self.preset)
+        self.policy_id, self.err = _create_policy(lab, "OriginRequestPolicy", self.config)
+        if self.policy_id:
+            lab.set_policies(CACHING_DISABLED, self.policy_id)
+        return "CreateOriginRequestPolicy naming Authorization" + (" (accepted, on /api/*)" if self.policy_id else "")
+
+    def _symptom(self) -> None:
+        out, lab, config, err = self.outcome, self.lab, self.config, self.err
+        if err is not None:
+            out.symptom_seen = err.response["Error"]["Code"] == "InvalidArgument"
+            out.before = [{"configuration": "CreateOriginRequestPolicy [Authorization]",
+                           "status": err.response["ResponseMetadata"].get("HTTPStatusCode"),
+                           "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
+            return
+        assert self.policy_id
+        problems = validate_request("cloudfront", "CreateOriginRequestPolicy", {"OriginRequestPolicyConfig": config})
+        obs = lab.probe(AUTH_PROBE)
+        out.before = [evidence("CachingDisabled + ORP naming Authorization (accepted)", obs)]
+        model = simulate(_behavior_config(lab), AUTH_PROBE.request(lab.stack.domain_name or ""),  # type: ignore[union-attr]
+                         {self.policy_id: {"OriginRequestPolicyConfig": config}})
+        cautions = " ".join(model.cautions)
+        out.note = ("orp-authorization-accepted: the local target accepts the policy, so the 400 AWS has answered "
+                    "cannot be shown here. " + (f"Model: {cautions} " if cautions else "")
+                    + ("The request is valid against AWS's service model; the refusal is a service-side rule."
+                       if not problems else f"The service model rejects the request: {problems}"))
+
+    def _verify(self) -> None:
+        after = self.lab.probe(AUTH_PROBE)
+        self.outcome.after = [evidence(self.fixed, after)]
+        self.outcome.fix_verified = after.get("api.header.authorization") == _AUTH
+
+
+def _auth_in_orp_steps(lab: Lab) -> Steps:
     out = Outcome(
         "authorization-in-orp",
         "Creating an origin request policy that names Authorization fails with 400 InvalidArgument "
@@ -272,34 +314,11 @@ def authorization_in_orp(lab: Lab) -> Outcome:
         cloudfront_guide("http-401-unauthorized.html"),
         "Put Authorization in the cache policy's key (custom policy, MaxTTL >= 1: preset 'custom-auth-in-key').",
     )
-    config = {"Name": lab.name("orp-authorization"), "Comment": "pitfall: Authorization in an ORP",
-              "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Authorization"]}},
-              "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}}
-    problems = validate_request("cloudfront", "CreateOriginRequestPolicy", {"OriginRequestPolicyConfig": config})
-    lab.configure("recommended")
-    policy_id, err = _create_policy(lab, "OriginRequestPolicy", config)
-    if err is not None:
-        out.symptom_seen = err.response["Error"]["Code"] == "InvalidArgument"
-        out.before = [{"configuration": "CreateOriginRequestPolicy [Authorization]",
-                       "status": err.response["ResponseMetadata"].get("HTTPStatusCode"),
-                       "answered by": "CloudFront API", "body (not from the echo)": str(err)}]
-    else:
-        assert policy_id
-        lab.set_policies(CACHING_DISABLED, policy_id)
-        obs = lab.probe(AUTH_PROBE)
-        out.before = [evidence("CachingDisabled + ORP naming Authorization (accepted)", obs)]
-        model = simulate(_behavior_config(lab), AUTH_PROBE.request(lab.stack.domain_name or ""),  # type: ignore[union-attr]
-                         {policy_id: {"OriginRequestPolicyConfig": config}})
-        cautions = " ".join(model.cautions)
-        out.note = ("orp-authorization-accepted: the local target accepts the policy, so the 400 AWS has answered "
-                    "cannot be shown here. " + (f"Model: {cautions} " if cautions else "")
-                    + ("The request is valid against AWS's service model; the refusal is a service-side rule."
-                       if not problems else f"The service model rejects the request: {problems}"))
-    lab.configure("custom-auth-in-key")
-    after = lab.probe(AUTH_PROBE)
-    out.after = [evidence("custom-auth-in-key", after)]
-    out.fix_verified = after.get("api.header.authorization") == _AUTH
-    return out
+    return _AuthInOrp(lab, out, "recommended", fixed="custom-auth-in-key")
+
+
+def authorization_in_orp(lab: Lab) -> Outcome:
+    return _auth_in_orp_steps(lab).run()
 
 
 def zero_ttl_headers_in_key(lab: Lab) -> Outcome:
@@ -387,6 +406,7 @@ STEPS: dict[str, Callable[[Lab], Steps]] = {
     "legacy-query-dropped": _legacy_steps,
     "caching-optimized-query-dropped": _caching_optimized_steps,
     "allviewer-host-403": _allviewer_steps,
+    "authorization-in-orp": _auth_in_orp_steps,
 }
 
 
