@@ -4,7 +4,6 @@ run", and ``--keep`` pruning."""
 from __future__ import annotations
 
 import copy
-import io
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -17,17 +16,7 @@ from runbook_lib.aws.target import Target
 from runbook_lib.cli import main
 from runbook_lib.errors import ConfigError
 from runbook_lib.runbook.run_folders import is_run_folder, new_run_dir, point_latest, prune
-
-FIXTURES = Path(__file__).parent / "fixtures"
-LEGACY = FIXTURES / "sources" / "legacy_get_distribution_config.json"
-RECOMMENDED = FIXTURES / "sources" / "recommended_get_distribution.json"
-STATIC_FIVE = "query-strings,authorization,host-is-api,methods,not-cached"
-
-
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(["check", *argv], out)
-    return code, out.getvalue()
+from tests.test_check import LEGACY, RECOMMENDED, STATIC_FIVE, _run
 
 
 def _legacy(query_string: bool, headers: list[str]) -> dict[str, Any]:
