@@ -72,8 +72,15 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
 
 
 @aws_errors
-def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True) -> None:
-    """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar."""
+def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True,
+                  counted: bool = True) -> None:
+    """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar.
+
+    ``counted=False``: the distribution stands for nothing on AWS (a local replay): its propagation is not
+    simulated and its waits are not in the deployment ledger (:func:`deployments.exempt`).
+    """
+    if not counted:
+        deployments.exempt(distribution_id)
     wait_all_deployed(target, [distribution_id], timeout=timeout, progress=progress)
 
 

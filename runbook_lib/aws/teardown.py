@@ -13,7 +13,15 @@ from typing import Any
 
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
 from runbook_lib.aws.distribution import wait_deployed
-from runbook_lib.aws.ownership import delete_policy, find_api, find_distribution, owned_policies
+from runbook_lib.aws.ownership import (
+    delete_policy,
+    find_api,
+    find_distribution,
+    find_http_apis,
+    marked_functions,
+    marked_policies,
+    owned_policies,
+)
 from runbook_lib.aws.stack import TAG_KEY, account_id, resource_names
 from runbook_lib.aws.target import Target
 
@@ -21,11 +29,17 @@ __all__ = ["remove"]
 
 
 @aws_errors
-def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
-    """Remove everything ``provision.build`` made for ``stack_name`` and nothing else; returns what it removed.
+def remove(target: Target, stack_name: str, progress: bool = True, counted: bool = True,
+           replay: bool = False) -> list[str]:
+    """Remove everything ``provision.build`` (or ``replay.build``) made for ``stack_name`` and nothing else;
+    returns what it removed.
 
     On AWS a distribution must be disabled and deployed before it can be deleted (minutes); the policies it
-    records are deleted after it, once nothing uses them.
+    records are deleted after it, once nothing uses them. ``counted``: see ``distribution.wait_deployed``.
+
+    ``replay``: the stack is a replay's (``aws.replay``), which also owns policies and CloudFront Functions whose
+    Comment is exactly ``runbook:stack=<stack_name>`` (found even when a crash left no distribution to record
+    them on), and any number of REST and HTTP APIs tagged with the stack.
     """
     account = account_id(target)
     names = resource_names(stack_name, account, target.region)
@@ -33,8 +47,10 @@ def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     dist = find_distribution(target, stack_name)
     if dist is not None:
         policies = owned_policies(target, dist)
-        removed += _teardown_distribution(target, dist, progress)
+        removed += _teardown_distribution(target, dist, progress, counted)
         removed += [r for kind, policy_id in policies if (r := delete_policy(target, kind, policy_id))]
+    if replay:
+        removed += _teardown_marked(target, stack_name)
     cf = target.client("cloudfront")
     for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
         if item["Name"] == names["oac"]:
@@ -43,17 +59,13 @@ def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
                      IfMatch=etag)
             removed.append(f"origin access control {names['oac']}")
     removed += _teardown_bucket(target, stack_name, names["bucket"])
-    api_id = find_api(target, stack_name)
-    if api_id:
-        apig = target.client("apigateway")
-        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
-        removed.append(f"REST API {api_id}")
+    removed += _teardown_apis(target, stack_name, replay)
     removed += _teardown_function(target, stack_name, names["function"])
     removed += _teardown_role(target, stack_name, names["role"])
     return removed
 
 
-def _teardown_distribution(target: Target, dist: dict[str, Any], progress: bool) -> list[str]:
+def _teardown_distribution(target: Target, dist: dict[str, Any], progress: bool, counted: bool) -> list[str]:
     """Disable, wait until deployed, delete
     (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowToDeleteDistribution.html)."""
     cf = target.client("cloudfront")
@@ -63,10 +75,36 @@ def _teardown_distribution(target: Target, dist: dict[str, Any], progress: bool)
         cfg = {**current["DistributionConfig"], "Enabled": False}
         etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
                         DistributionConfig=cfg)["ETag"]
-    wait_deployed(target, dist["Id"], progress=progress)
+    wait_deployed(target, dist["Id"], progress=progress, counted=counted)
     etag = cf.get_distribution(Id=dist["Id"])["ETag"]
     aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
     return [f"distribution {dist['Id']}"]
+
+
+def _teardown_apis(target: Target, stack_name: str, replay: bool) -> list[str]:
+    """The stack's REST API (a replay's: all of them, and its HTTP APIs)."""
+    apig, removed = target.client("apigateway"), []
+    while (api_id := find_api(target, stack_name)) is not None:
+        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
+        removed.append(f"REST API {api_id}")
+        if not replay:
+            break
+    for http_api in find_http_apis(target, stack_name) if replay else []:
+        v2 = target.client("apigatewayv2")
+        aws_call("apigatewayv2.DeleteApi", v2.delete_api, ApiId=http_api)
+        removed.append(f"HTTP API {http_api}")
+    return removed
+
+
+def _teardown_marked(target: Target, stack_name: str) -> list[str]:
+    """A replay's policies and CloudFront Functions, by their Comment (:func:`ownership.mark`)."""
+    removed = [r for kind, pid in marked_policies(target, stack_name) if (r := delete_policy(target, kind, pid))]
+    cf = target.client("cloudfront")
+    for name in marked_functions(target, stack_name):
+        etag = aws_call("cloudfront.DescribeFunction", cf.describe_function, Name=name, Stage="DEVELOPMENT")["ETag"]
+        aws_call("cloudfront.DeleteFunction", cf.delete_function, Name=name, IfMatch=etag)
+        removed.append(f"CloudFront function {name}")
+    return removed
 
 
 def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:
