@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", action="append", default=[], help="AWS profile (repeatable with --all)")
     p.add_argument("--replay", choices=("none",), default="none",
                    help="none: static prediction by the models (replay behind an echo API is not built yet)")
+    p.add_argument("--probe-live", nargs="+", default=[], metavar="PATH",
+                   help="with distribution:<ID>: send GET (or 'HEAD /path') for each PATH through the distribution "
+                        "and straight to its API, side by side; exit 1 when the API answers a PATH (< 400) and "
+                        "CloudFront does not (>= 400)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", help="keep this run in OUT/<UTC timestamp>/ (check.json, check.txt, config.json), "
                                  "point OUT/latest at it, append to OUT/history.jsonl and report what changed "
@@ -45,6 +49,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.all == bool(args.source):
         raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
                           "--target aws`).")
+    if args.all and args.probe_live:
+        raise ConfigError("--probe-live probes one distribution: pass distribution:<ID>, not --all.")
     profiles = args.profile or [""]
     if args.all:
         targets = [(p if len(profiles) > 1 else "", connect(args.target, args.region, args.endpoint_url, p))
@@ -55,6 +61,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.source.startswith("distribution:"):
             target = connect(args.target, args.region, args.endpoint_url, profiles[0])
         result = checker.check(args.source, args.requirements, args.api_origin, target)
+        if args.probe_live:
+            from runbook_lib.runbook import live_probe
+            live_probe.attach(result, target, args.probe_live, tuple(args.api_origin))
     changes = history.record(result, args.out, args.keep).changes if args.out else ""
     if args.junit:
         junit.write_junit(result, args.junit)
