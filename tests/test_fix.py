@@ -125,11 +125,11 @@ def _live(target: Target, dist_id: str) -> tuple[dict[str, Any], str]:
 
 
 def _checked(target: Target, dist_id: str) -> dict[str, bool | None]:
-    """``check distribution:<ID> --json`` on the local AWS: requirement id -> met (the API origin named, since
-    locally it is MiniStack's path-style address)."""
+    """``check distribution:<ID> --json --replay none`` (static) on the local AWS: requirement id -> met (the API
+    origin named, since locally it is MiniStack's path-style address)."""
     out = io.StringIO()
     main(["check", f"distribution:{dist_id}", "--target", "local", "--endpoint-url", target.endpoint_url or "",
-          "--api-origin", "api", "--json"], out)
+          "--api-origin", "api", "--json", "--replay", "none"], out)
     [dist] = json.loads(out.getvalue())["distributions"]
     [behavior] = dist["behaviors"]
     return {r["id"]: r["met"] for r in behavior["requirements"]}
