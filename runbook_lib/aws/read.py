@@ -12,7 +12,7 @@ from typing import Any
 
 from runbook_lib.apigateway.model import Api, ApiMapping, CustomDomain, HttpApi, RestApi, RoutingRule
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
-from runbook_lib.aws.target import Target
+from runbook_lib.aws.target import Target, origins_as_on_aws
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.sources.result import DistributionSource
@@ -20,6 +20,8 @@ from runbook_lib.sources.result import DistributionSource
 __all__ = ["distribution_ids", "read_distribution"]
 
 _EXECUTE_API = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
 def _behaviors(config: dict[str, Any]) -> list[dict[str, Any]]:
     return [config.get("DefaultCacheBehavior") or {}, *items(config.get("CacheBehaviors"))]
 
@@ -120,13 +122,31 @@ def _origins(target: Target, config: dict[str, Any],
     return apis, domains
 
 
+def _as_on_aws(target: Target, config: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """Locally, API origins sit at MiniStack's path-style address (the execute-api name cannot be an origin
+    there: docs/deviations.md, ``local-origin-address``); the source is the distribution they stand for on AWS,
+    so its APIs are read and the models decide as they would on AWS."""
+    aws, changed = origins_as_on_aws(config, target.region)
+    before = {str(o.get("Id")): o for o in items(config.get("Origins"))}
+    for origin in items(aws.get("Origins")):
+        oid = str(origin.get("Id"))
+        if oid in changed:
+            local = before[oid]
+            notes.append(f"Origin {oid}: the local address {local.get('DomainName')}{local.get('OriginPath')} "
+                         f"was read as its AWS form {origin['DomainName']}{origin['OriginPath']}.")
+    return aws
+
+
 @aws_errors
 def read_distribution(target: Target, distribution_id: str) -> DistributionSource:
-    """Distribution ``distribution_id`` of ``target`` as a :class:`DistributionSource` (read-only)."""
+    """Distribution ``distribution_id`` of ``target`` as a :class:`DistributionSource` (read-only); on the local
+    target in its AWS form (origins at MiniStack's address of an API become execute-api origins, with a note)."""
     cloudfront = target.client("cloudfront")
     config: dict[str, Any] = aws_call(f"GetDistributionConfig {distribution_id}", cloudfront.get_distribution_config,
                                       Id=distribution_id)["DistributionConfig"]
     notes: list[str] = []
+    if target.is_local:
+        config = _as_on_aws(target, config, notes)
     apis, domains = _origins(target, config, notes)
     return DistributionSource(
         name=distribution_id, kind="distribution", location=f"distribution:{distribution_id}", config=config,
