@@ -63,6 +63,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                           "--target aws`).")
     if args.all and args.probe_live:
         raise ConfigError("--probe-live probes one distribution: pass distribution:<ID>, not --all.")
+    if args.probe_live and args.source:
+        from runbook_lib.runbook import live_probe
+        live_probe.require_distribution(args.source)
     profiles = args.profile or [""]
     replay = _replay_mode(args)
     if args.all:

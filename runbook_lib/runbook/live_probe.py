@@ -41,7 +41,7 @@ from runbook_lib.runbook.probes import classify
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins
 
 __all__ = ["KEY_HEADERS", "READ_ONLY", "Answer", "Comparison", "attach", "compare", "lines", "parse_path",
-           "probe_live"]
+           "probe_live", "require_distribution"]
 
 #: The only methods a live probe sends: neither changes anything at a well-behaved API.
 READ_ONLY = frozenset({"GET", "HEAD"})
@@ -200,14 +200,20 @@ def probe_live(target: Target, source: DistributionSource, specs: list[str],
     return compare(target, source, str(found["Distribution"]["DomainName"]), specs, named_api_origins, http)
 
 
+def require_distribution(spec: str) -> None:
+    """Refuse ``--probe-live`` for anything but ``distribution:<ID>``, before any work is done."""
+    if not spec.startswith("distribution:"):
+        raise ConfigError(f"--probe-live needs distribution:<ID> (a live distribution to send requests "
+                          f"through), not {spec}. Run `check distribution:<ID> --target aws --probe-live PATH`.")
+
+
 def attach(result: CheckResult, target: Target | None, specs: list[str],
            named_api_origins: tuple[str, ...] = ()) -> None:
     """Probe ``specs`` live for each distribution of ``result`` (``check --probe-live``); kept in its ``live``."""
     for dist in result.distributions:
         if target is None or dist.source is None:
-            raise ConfigError(f"--probe-live needs distribution:<ID> (a live distribution to send requests "
-                              f"through), not {result.source}. Run `check distribution:<ID> --target aws "
-                              "--probe-live PATH`.")
+            require_distribution(result.source)
+            raise ConfigError("--probe-live needs the target the distribution was read from (--target).")
         dist.live = [c.to_dict() for c in probe_live(target, dist.source, specs, named_api_origins)]
 
 
