@@ -25,7 +25,7 @@ from runbook_lib.aws.replay_echo import CATCH_ALL_ROUTES, plan_echo
 from runbook_lib.aws.stack import account_id, resource_names
 from runbook_lib.aws.target import Target, connect
 from runbook_lib.cloudfront.policies import ALL_VIEWER, CACHING_DISABLED, CACHING_OPTIMIZED
-from runbook_lib.errors import ConfigError
+from runbook_lib.errors import ConfigError, SourceError
 from runbook_lib.runbook import probes
 from runbook_lib.sources import DistributionSource, api_origins, load_source
 
@@ -210,6 +210,13 @@ def test_echo_plans_follow_what_the_source_knows() -> None:
         "api.example.org", [ApiMapping("", "a1", "live")])), cdk.config)
     assert (domain.routes_kind, domain.stages, domain.path_prefix) == (replay.ROUTES_CATCH_ALL, ("live",), "/live")
     assert any("custom domain api.example.org" in n for n in domain.notes)
+    # Base path mappings to described REST APIs: each API's resources under its base path
+    # (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html).
+    mapped = CustomDomain("api.example.org", [ApiMapping("api/v1", "a1", "live"), ApiMapping("", "a2", "prod")], apis={
+        "a1": RestApi("a1", {"/": ["ANY"], "/items": ["GET"]}), "a2": RestApi("a2", {"/health": ["GET"]})})
+    routed = plan_echo(dataclasses.replace(origin, kind="custom-domain", origin_path="", api=mapped), cdk.config)
+    assert (routed.routes_kind, routed.stages, routed.path_prefix) == (replay.ROUTES_SOURCE, ("live",), "/live")
+    assert routed.resources == {"/api/v1": ("ANY",), "/api/v1/items": ("GET",), "/health": ("GET",)}
 
 
 def test_replay_stack_names_are_new_each_run_and_valid() -> None:
@@ -316,6 +323,16 @@ def test_an_unknown_stage_answers_403_as_api_gateway(local_target: Target) -> No
 
 
 @pytest.mark.integration
+def test_a_method_the_resource_lacks_answers_403_as_api_gateway(local_target: Target) -> None:
+    source = _with_routes(_source("cdk"), RestApi("<ApiF70053CD>", {"/api/data": ["GET"]}, ["prod"]))
+    with replay.replayed(local_target, source, progress=False) as made:
+        assert probes.send(local_target, made.domain, _GET).served_by == "api"
+        post = probes.send(local_target, made.domain, dataclasses.replace(_GET, method="POST", body="{}"))
+        assert (post.status, post.served_by) == (403, "api-gateway")
+        assert "Missing Authentication Token" in post.values["response.body"]
+
+
+@pytest.mark.integration
 def test_an_http_api_echo_keeps_route_keys_and_the_default_stage(local_target: Target) -> None:
     source = _with_routes(_source("recommended"), HttpApi("a1b2c3d4e5", ["ANY /api/{proxy+}"], ["$default"]))
     [origin] = source.config["Origins"]["Items"][1:]
@@ -383,3 +400,35 @@ def test_the_replay_is_neither_simulated_nor_in_the_deployment_ledger(
     own_id = own["Distribution"]["Id"]
     assert cf.get_distribution(Id=own_id)["Distribution"]["Status"] == "InProgress"
     assert deployments.take_changed(own_id) is True
+
+
+@pytest.mark.integration
+def test_a_failed_build_removes_what_it_made(local_target: Target) -> None:
+    before = _inventory(local_target)
+    source = copy.deepcopy(_source("terraform"))
+    source.config["DefaultRootObject"] = "<Index.Key>"  # refused after the echo, policy and function exist
+    with pytest.raises(ConfigError, match="DefaultRootObject"):
+        replay.build(local_target, source, progress=False)
+    assert _inventory(local_target) == before
+
+
+def test_a_distribution_without_an_api_origin_is_refused_with_the_fix() -> None:
+    source = copy.deepcopy(_source("legacy"))
+    source.config["Origins"]["Items"] = source.config["Origins"]["Items"][:1]
+    with pytest.raises(SourceError, match="--api-origin"):
+        replay.build(_LOCAL, source, progress=False)
+
+
+@pytest.mark.integration
+def test_a_custom_domain_echo_keeps_each_mapped_apis_routes_under_its_base_path(local_target: Target) -> None:
+    source = copy.deepcopy(_source("recommended"))
+    origin = source.config["Origins"]["Items"][1]
+    origin.update(DomainName="api.example.org", OriginPath="")
+    source.domains = {"api.example.org": CustomDomain("api.example.org", [ApiMapping("api", "a1", "live")], apis={
+        "a1": RestApi("a1", {"/items": ["GET"], "/items/{id}": ["ANY"]}, ["live"])})}
+    with replay.replayed(local_target, source, progress=False) as made:
+        assert [b.routes for b in made.behaviors] == [replay.ROUTES_SOURCE]
+        seen = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/items/4", method="PUT"))
+        assert (seen.status, seen.values["api.resource"], seen.values["api.stage"]) == (200, "/api/items/{id}", "live")
+        missing = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/other"))
+        assert (missing.status, missing.served_by) == (403, "api-gateway")

@@ -75,22 +75,23 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
 def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True,
                   counted: bool = True) -> None:
     """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar.
-
-    ``counted=False``: the distribution stands for nothing on AWS (a local replay): its propagation is not
-    simulated and its waits are not in the deployment ledger (:func:`deployments.exempt`).
-    """
-    if not counted:
-        deployments.exempt(distribution_id)
-    wait_all_deployed(target, [distribution_id], timeout=timeout, progress=progress)
+    ``counted``: see :func:`wait_all_deployed`."""
+    wait_all_deployed(target, [distribution_id], timeout=timeout, progress=progress, counted=counted)
 
 
 @aws_errors
 def wait_all_deployed(target: Target, distribution_ids: Iterable[str], timeout: float = 1800,
-                      progress: bool = True) -> None:
+                      progress: bool = True, counted: bool = True) -> None:
     """Poll until every distribution in ``distribution_ids`` is ``Deployed``: one wait and one progress bar for
-    all, so changes made together propagate together (one round, :mod:`~runbook_lib.aws.deployments`)."""
+    all, so changes made together propagate together (one round, :mod:`~runbook_lib.aws.deployments`).
+
+    ``counted=False``: the distributions stand for nothing on AWS (a local replay): their propagation is not
+    simulated and their waits are not in the deployment ledger (:func:`deployments.exempt`).
+    """
     cf = target.client("cloudfront")
     ids = tuple(dict.fromkeys(distribution_ids))
+    for dist_id in ids if not counted else ():
+        deployments.exempt(dist_id)
     start, began = time.monotonic(), time.time()
     changed = [d for d in ids if deployments.take_changed(d)]
     pending = {d: s for d in ids if (s := _status(cf, d)) != "Deployed"}
@@ -128,8 +129,9 @@ def _poll(cf: Any, pending: dict[str, str], start: float, timeout: float, progre
 
 
 def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, comment: str, progress: bool,
-                        parent: str = "", created_policies: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Create the stack's distribution, or update it in place when its config differs; wait until deployed.
+                        parent: str = "", created_policies: tuple[str, ...] = (), wait: bool = True) -> dict[str, Any]:
+    """Create the stack's distribution, or update it in place when its config differs; wait until deployed
+    (unless ``wait`` is False: the caller then waits for it with others, :func:`wait_all_deployed`).
 
     Its tags record the owning stack (and ``parent``) and the cache policies in ``created_policies``.
     """
@@ -154,7 +156,8 @@ def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, co
             updated = aws_call("cloudfront.UpdateDistribution", cf.update_distribution,
                                Id=existing["Id"], IfMatch=current["ETag"], DistributionConfig={**old, **new})
             result = dict(updated["Distribution"])
-    wait_deployed(target, result["Id"], progress=progress)
+    if wait:
+        wait_deployed(target, result["Id"], progress=progress)
     return result
 
 

@@ -67,7 +67,7 @@ from runbook_lib.aws.replay_config import Remap, custom_policies, replay_config,
 from runbook_lib.aws.replay_echo import EchoPlan, plan_echo  # noqa: E402
 from runbook_lib.aws.stack import Stack, account_id, resource_names  # noqa: E402
 from runbook_lib.aws.target import Target  # noqa: E402
-from runbook_lib.errors import RunbookError  # noqa: E402
+from runbook_lib.errors import RunbookError, SourceError  # noqa: E402
 from runbook_lib.runbook import progress as progress_bar  # noqa: E402
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins  # noqa: E402
 
@@ -86,6 +86,9 @@ def build(target: Target, source: DistributionSource, api_origin_ids: Sequence[s
     removes what was made and raises the error.
     """
     origins = api_origins(source, tuple(api_origin_ids))
+    if not origins:
+        raise SourceError(f"Distribution {source.name} has no API origin to replay (none is on execute-api, a Lambda "
+                          "function URL or a custom domain the source describes). Name one with --api-origin ID.")
     plans = [plan_echo(o, source.config) for o in origins]
     stack = names.replay_stack()
     try:
@@ -130,7 +133,7 @@ def _build(target: Target, source: DistributionSource, stack: str, plans: list[t
     step("distribution")
     behaviors = _behaviors(config, {plan.origin_id: plan for _, plan in plans})
     return Replay(stack, str(dist["Id"]), str(dist["DomainName"]), config, behaviors,
-                  [*source.notes, *(n for _, plan in plans for n in plan.notes), *notes])
+                  [*(n for _, plan in plans for n in plan.notes), *notes])
 
 
 def _create_echo(target: Target, stack: str, name: str, function_arn: str, account: str, plan: EchoPlan) -> str:

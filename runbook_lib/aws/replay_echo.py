@@ -87,6 +87,10 @@ def _rest(origin: ApiOrigin, api: RestApi, derived: tuple[str, ...]) -> EchoPlan
     notes: list[str] = []
     resources = {path: tuple(m.upper() for m in methods) or ("ANY",) for path, methods in api.resources.items()}
     stages = _stages(api.stages, derived, origin.origin_id, notes)
+    if not resources:
+        notes.append(f"Origin {origin.origin_id}: the source describes REST API {api.name or api.id} with no resources "
+                     "(one defined by an OpenAPI file elsewhere shows none), so every path answers 403 'Missing "
+                     "Authentication Token', as the path model predicts.")
     return EchoPlan(origin.origin_id, "REST", replay.ROUTES_SOURCE, stages, resources=resources, notes=notes)
 
 
@@ -106,16 +110,38 @@ def _catch_all(origin: ApiOrigin, derived: tuple[str, ...], why: str) -> EchoPla
                     notes=notes)
 
 
+def _mapped_resources(domain: CustomDomain) -> dict[str, tuple[str, ...]] | None:
+    """The REST resources of every API mapped on ``domain``, each under its base path (``api`` + ``/items`` →
+    ``/api/items``), or None when a mapped API is not a REST API the source describes."""
+    resources: dict[str, tuple[str, ...]] = {}
+    for mapping in domain.mappings:
+        api = domain.apis.get(mapping.api_id)
+        if not isinstance(api, RestApi):
+            return None
+        base = "/" + mapping.base_path.strip("/") if mapping.base_path.strip("/") else ""
+        for path, methods in api.resources.items():
+            full = (base + (path if path != "/" else "")) or "/"
+            resources[full] = tuple(dict.fromkeys([*resources.get(full, ()), *(m.upper() for m in methods)]))
+    return resources or None
+
+
 def _custom_domain(origin: ApiOrigin, domain: CustomDomain) -> EchoPlan:
-    """A custom domain's path names no stage (its mappings choose one); the local AWS cannot be dialed by the
-    domain's name, so a catch-all echo on the first mapping's stage stands in for it."""
+    """A custom domain's path names no stage (its mappings choose one), and the local AWS cannot be dialed by the
+    domain's name: one echo on one stage stands in for it. With base path mappings to REST APIs the source
+    describes, the echo has each API's resources under its base path, so a path no mapping routes still misses;
+    otherwise it is a catch-all (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html)."""
     stages = [m.stage for m in domain.mappings if _STAGE.match(m.stage)] + [r.stage for r in domain.rules
                                                                           if _STAGE.match(r.stage)]
     stage = stages[0] if stages else "custom"
-    plan = _catch_all(origin, (stage,), f"custom domain {domain.name} is replayed by a catch-all echo (the local AWS "
-                                        "cannot be reached by a custom domain name; base path mappings and routing "
-                                        "rules are not applied, so the echo sees the path before any base path is "
-                                        "stripped)")
+    resources = None if domain.rules else _mapped_resources(domain)
+    if resources is None:
+        plan = _catch_all(origin, (stage,), f"custom domain {domain.name} is replayed by a catch-all echo (its "
+                                            "APIs or routing rules are not all described REST mappings)")
+    else:
+        plan = EchoPlan(origin.origin_id, "REST", replay.ROUTES_SOURCE, (stage,), resources=resources, notes=[
+            f"Origin {origin.origin_id}: custom domain {domain.name} is replayed by one echo with each mapped API's "
+            "resources under its base path: the echo sees the path before API Gateway would strip the base path, "
+            f"on stage {stage}, and a path no mapping takes answers 'Missing Authentication Token', not 'Forbidden'."])
     plan.path_prefix = f"/{stage}"
     return plan
 
