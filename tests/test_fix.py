@@ -7,6 +7,7 @@ apply makes apply refuse and leaves the distribution as it was; a fix whose prob
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -168,6 +169,11 @@ def test_a_change_between_plan_and_apply_is_refused_and_left_alone(local_target:
     dist_id = _built(local_target, "fix-raced")
     [plan] = fix_plan.plan_source(f"distribution:{dist_id}", local_target)
     config, etag = _live(local_target, dist_id)
+    # A plan whose configuration is not the distribution's (an edited plan file) is refused though the ETag matches.
+    edited = dataclasses.replace(plan, config={**plan.config, "Comment": "edited in the plan"})
+    with pytest.raises(FixRefused, match="differs from the one the plan was made from"):
+        fix_apply.apply(edited, local_target, tmp_path / "edited", progress=False)
+    assert _live(local_target, dist_id) == (config, etag)
     someone = {**config, "Comment": "changed by someone else"}
     local_target.client("cloudfront").update_distribution(Id=dist_id, IfMatch=etag, DistributionConfig=someone)
     changed = _live(local_target, dist_id)

@@ -78,14 +78,18 @@ class DistributionCheck:
     notes: list[str] = field(default_factory=list)
     #: The source as read (its normalized configuration and policies), for history's drift section.
     source: DistributionSource | None = field(default=None, repr=False, compare=False)
+    #: ``--probe-live``: each PATH through CloudFront and directly at the API (runbook.live_probe).
+    live: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         met = all(r["met"] is True for b in self.behaviors for r in b.requirements)
-        return met and not any(f["severity"] == "error" for f in self.findings)
+        return met and not any(f["severity"] == "error" for f in self.findings) and not any(
+            c["breaks"] for c in self.live)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "behaviors": [b.to_dict() for b in self.behaviors], "findings": self.findings}
+        return {"name": self.name, "behaviors": [b.to_dict() for b in self.behaviors], "findings": self.findings,
+                **({"live_probes": self.live} if self.live else {})}
 
 
 @dataclass
@@ -247,6 +251,9 @@ def table(result: CheckResult) -> str:
         for f in d.findings:
             lines.append(f"  [{f['severity']}] {f['code']} ({f['behavior']}): {f['effect']}")
         lines.extend(f"  note: {n}" for n in d.notes)
+        from runbook_lib.runbook.live_probe import lines as live_lines  # here: live_probe imports this module
+
+        lines.extend(live_lines(d.live))
     return "\n".join(lines) + "\n"
 
 

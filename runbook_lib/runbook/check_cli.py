@@ -41,6 +41,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", action="append", default=[], help="AWS profile (repeatable with --all)")
     p.add_argument("--replay", choices=tuple(_REPLAYS), default=None,
                    help="; ".join(f"{k}: {v}" for k, v in _REPLAYS.items()))
+    p.add_argument("--probe-live", nargs="+", default=[], metavar="PATH",
+                   help="with distribution:<ID>: send GET (or 'HEAD /path') for each PATH through the distribution "
+                        "and straight to its API, side by side; exit 1 when the API answers a PATH (< 400) and "
+                        "CloudFront does not (>= 400)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", help="keep this run in OUT/<UTC timestamp>/ (check.json, check.txt, config.json), "
                                  "point OUT/latest at it, append to OUT/history.jsonl and report what changed "
@@ -57,6 +61,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.all == bool(args.source):
         raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
                           "--target aws`).")
+    if args.all and args.probe_live:
+        raise ConfigError("--probe-live probes one distribution: pass distribution:<ID>, not --all.")
+    if args.probe_live and args.source:
+        from runbook_lib.runbook import live_probe
+        live_probe.require_distribution(args.source)
     profiles = args.profile or [""]
     replay = _replay_mode(args)
     if args.all:
@@ -72,6 +81,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         with lifecycle.signals_interrupt(), _replay_target(replay, args, target) as where:
             result = checker.check(args.source, args.requirements, args.api_origin, target, replay=replay,
                                    replay_target=where, progress=replay != "none")
+        if args.probe_live:
+            from runbook_lib.runbook import live_probe
+            live_probe.attach(result, target, args.probe_live, tuple(args.api_origin))
     changes = history.record(result, args.out, args.keep).changes if args.out else ""
     if args.junit:
         junit.write_junit(result, args.junit)
