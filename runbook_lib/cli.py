@@ -30,6 +30,7 @@ from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.errors import ConfigError, RunbookError
 from runbook_lib.runbook import check_cli, fix_cli, redact, request_line
 from runbook_lib.runbook.run_folders import DEFAULT_KEEP, check_keep, prune
+from runbook_lib.sources.saved import unwrap
 
 __all__ = ["COMMANDS", "build_parser", "fetch_distribution", "load_json", "main", "make_cloudfront_client"]
 
@@ -69,18 +70,14 @@ def load_json(path: str, what: str) -> Any:
 
 def _distribution_config(data: Any, path: str) -> dict[str, Any]:
     # Accept the bare DistributionConfig or a whole get_distribution_config / get_distribution answer.
-    where: list[str] = []
-    if isinstance(data, dict) and isinstance(data.get("Distribution"), dict):
-        data, where = data["Distribution"], ["Distribution"]
-    if isinstance(data, dict) and isinstance(data.get("DistributionConfig"), dict):
-        data, where = data["DistributionConfig"], [*where, "DistributionConfig"]
+    data, _, where = unwrap(data)
     if not isinstance(data, dict) or "DefaultCacheBehavior" not in data:
         raise ConfigError(
             f"{path!r} holds no DistributionConfig (no DefaultCacheBehavior). Save the output of "
             "`aws cloudfront get-distribution-config --id ID` or its DistributionConfig."
         )
     try:
-        shape.check_config(data, ".".join(where))
+        shape.check_config(data, where)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from err
     return data

@@ -7,6 +7,7 @@ apply makes apply refuse and leaves the distribution as it was; a fix whose prob
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -124,15 +125,15 @@ def _live(target: Target, dist_id: str) -> tuple[dict[str, Any], str]:
     return answer["DistributionConfig"], answer["ETag"]
 
 
-def _checked(target: Target, dist_id: str) -> dict[str, bool | None]:
-    """``check distribution:<ID> --json`` on the local AWS: requirement id -> met (the API origin named, since
-    locally it is MiniStack's path-style address)."""
+def _checked(target: Target, dist_id: str, *extra: str) -> tuple[int, dict[str, bool | None]]:
+    """``check distribution:<ID> --json --replay none`` (static) on the local AWS, as a user runs it (no
+    --api-origin: the local address is read as its AWS form): exit code and requirement id -> met."""
     out = io.StringIO()
-    main(["check", f"distribution:{dist_id}", "--target", "local", "--endpoint-url", target.endpoint_url or "",
-          "--api-origin", "api", "--json"], out)
+    code = main(["check", f"distribution:{dist_id}", "--target", "local", "--endpoint-url",
+                 target.endpoint_url or "", "--json", "--replay", "none", *extra], out)
     [dist] = json.loads(out.getvalue())["distributions"]
     [behavior] = dist["behaviors"]
-    return {r["id"]: r["met"] for r in behavior["requirements"]}
+    return code, {r["id"]: r["met"] for r in behavior["requirements"]}
 
 
 def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_path: Path) -> None:
@@ -140,7 +141,8 @@ def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_p
     [plan] = fix_plan.plan_source(f"distribution:{dist_id}", local_target)
     assert plan.etag == _live(local_target, dist_id)[1] and plan.target == "local"
     before, _ = _live(local_target, dist_id)
-    assert _checked(local_target, dist_id)["host-is-api"] is False
+    code, met = _checked(local_target, dist_id)
+    assert code == 1 and met["host-is-api"] is False, met
     result = fix_apply.apply(plan, local_target, tmp_path / "run", progress=False)
     assert result.status == "applied" and result.ok and result.via == "update", result.message
     assert _live(local_target, dist_id)[0] == plan.fixed_config
@@ -149,11 +151,13 @@ def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_p
     assert {v.id: v.met for v in result.verdicts}["host-is-api"] is True
     log = (tmp_path / "run" / "fix.log").read_text()
     assert "backup saved" in log and "UpdateDistribution" in log and "Deployed" in log
-    # The runbook's own verification (probes against the model) passes on the fixed distribution, and the static
-    # `check` now finds every requirement it can decide met (path-reaches-route needs a replay to be decided).
+    # The runbook's own verification (probes against the model) passes on the fixed distribution, and `check`
+    # exits 0 with all six default requirements met: path-reaches-route decided by the API Gateway model from the
+    # API read from the target.
     assert verify.verify(local_target, "fix-ok", progress=False).ok
-    checked = _checked(local_target, dist_id)
-    assert all(checked[r] is True for r in plan.expected_met()), checked
+    code, met = _checked(local_target, dist_id)
+    assert code == 0 and len(met) == 6 and all(v is True for v in met.values()), met
+    assert set(plan.expected_met()) <= set(met)
     # And the backup restores the broken original by hand.
     out = io.StringIO()
     assert main(["fix", "--rollback", str(tmp_path / "run" / "backup.json"), "--target", "local",
@@ -165,6 +169,11 @@ def test_a_change_between_plan_and_apply_is_refused_and_left_alone(local_target:
     dist_id = _built(local_target, "fix-raced")
     [plan] = fix_plan.plan_source(f"distribution:{dist_id}", local_target)
     config, etag = _live(local_target, dist_id)
+    # A plan whose configuration is not the distribution's (an edited plan file) is refused though the ETag matches.
+    edited = dataclasses.replace(plan, config={**plan.config, "Comment": "edited in the plan"})
+    with pytest.raises(FixRefused, match="differs from the one the plan was made from"):
+        fix_apply.apply(edited, local_target, tmp_path / "edited", progress=False)
+    assert _live(local_target, dist_id) == (config, etag)
     someone = {**config, "Comment": "changed by someone else"}
     local_target.client("cloudfront").update_distribution(Id=dist_id, IfMatch=etag, DistributionConfig=someone)
     changed = _live(local_target, dist_id)

@@ -150,3 +150,91 @@ def test_check_all_lists_every_page_and_checks_each_distribution() -> None:
     assert good_check.ok and not legacy_check.ok and not result.ok
     assert gone.findings[0]["code"] == "unreadable" and "AccessDenied" in gone.findings[0]["effect"]
     assert fleet.counts(result) == {"distributions": 3, "ok": 1, "failed": 2, "no_api_behavior": 0}
+
+
+# --- the local target: MiniStack's address of an API is read as its AWS form ---------------------------------
+# AWS form: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html (the
+# execute-api domain, the stage as OriginPath); the local address: docs/deviations.md, ``local-origin-address``.
+
+@pytest.mark.parametrize(("domain", "path", "expected"), [
+    ("localhost", "/restapis/abc123/prod/_user_request_", ("abc123", "prod")),
+    ("127.0.0.1", "/restapis/abc123/dev/_user_request_", ("abc123", "dev")),
+    ("localhost", "/_aws/execute-api/abc123", ("abc123", None)),
+    ("localhost", "/_aws/execute-api/abc123/prod", ("abc123", "prod")),
+    ("example.com", "/restapis/abc123/prod/_user_request_", None),  # only MiniStack's own host
+    ("localhost", "/prod", None),
+    ("localhost", "/restapis/abc123/prod", None),
+    ("abc123.execute-api.us-east-1.amazonaws.com", "/prod", None),  # already the AWS form
+])
+def test_local_api_address_recognises_ministacks_path_style_origins(domain: str, path: str,
+                                                                    expected: tuple[str, str | None] | None) -> None:
+    from runbook_lib.aws.target import local_api_address
+
+    assert local_api_address({"Id": "api", "DomainName": domain, "OriginPath": path}) == expected
+
+
+def test_what_the_local_target_writes_is_read_back_and_given_its_aws_form() -> None:
+    from runbook_lib.aws.target import (
+        Target,
+        aws_api_origin,
+        aws_api_stage_origin,
+        local_api_address,
+        origins_as_on_aws,
+    )
+
+    local = Target("local", "us-east-1", "http://127.0.0.1:4566")
+    staged, stageless = local.api_origin("abc123", "prod"), local.api_stage_origin("abc123")
+    assert local_api_address(staged) == ("abc123", "prod") and local_api_address(stageless) == ("abc123", None)
+    site = {"Id": "site", "DomainName": "b.s3.us-east-1.amazonaws.com", "S3OriginConfig": {}}
+    config = {"Origins": {"Quantity": 3, "Items": [site, {"Id": "api", **staged}, {"Id": "v1", **stageless}]}}
+    aws, changed = origins_as_on_aws(config, "eu-west-1")
+    assert changed == ["api", "v1"]
+    assert aws["Origins"]["Items"] == [site, {"Id": "api", **aws_api_origin("abc123", "prod", "eu-west-1")},
+                                       {"Id": "v1", **aws_api_stage_origin("abc123", "eu-west-1")}]
+    assert origins_as_on_aws(aws, "eu-west-1") == (aws, [])  # the AWS form is left as it is
+
+
+def _local_api_config() -> dict[str, Any]:
+    from runbook_lib.aws.target import Target
+
+    config: dict[str, Any] = copy.deepcopy(json.loads(SAVED.read_text())["Distribution"]["DistributionConfig"])
+    api = config["Origins"]["Items"][1]
+    api.update(Target("local", "us-east-1", "http://127.0.0.1:4566").api_origin("a1b2c3d4e5", "prod"))
+    return config
+
+
+def test_a_local_distribution_is_read_in_its_aws_form_and_its_api_read_from_the_target() -> None:
+    from runbook_lib.runbook.check import check_source
+
+    with stubbed_aws("us-east-1") as stub:
+        stub.target.name = "local"  # the same reader, as it runs against MiniStack
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": _local_api_config(), "ETag": "E1"},
+                {"Id": "ELOCAL"})
+        stub.ok("apigateway", "GetRestApi", {"id": "a1b2c3d4e5", "name": "echo"}, {"restApiId": "a1b2c3d4e5"})
+        stub.ok("apigateway", "GetResources", {"items": [
+            {"id": "r0", "path": "/"}, {"id": "r1", "path": "/api/{proxy+}", "resourceMethods": {"ANY": {}}}]},
+            {"restApiId": "a1b2c3d4e5", "embed": ["methods"]})
+        stub.ok("apigateway", "GetStages", {"item": [{"stageName": "prod"}]}, {"restApiId": "a1b2c3d4e5"})
+        [source] = load_source("distribution:ELOCAL", stub.target)
+        stub.assert_done()
+    api = source.config["Origins"]["Items"][1]
+    assert (api["DomainName"], api["OriginPath"]) == ("a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", "/prod")
+    assert source.notes == ["Origin api-origin: the local address localhost/restapis/a1b2c3d4e5/prod/_user_request_ "
+                            "was read as its AWS form a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod."]
+    assert isinstance(source.apis["a1b2c3d4e5"], RestApi)
+    [behavior] = check_source(source, ["path-reaches-route"]).behaviors
+    assert behavior.requirements[0]["met"] is True, behavior.requirements
+
+
+def test_on_aws_a_localhost_origin_is_not_taken_for_the_local_api() -> None:
+    with stubbed_aws("us-east-1") as stub:
+        v2 = Stubber(stub.target.client("apigatewayv2"))
+        v2.activate()
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": _local_api_config(), "ETag": "E1"},
+                {"Id": "EAWS"})
+        v2.add_client_error("get_domain_name", "NotFoundException", "no such domain", 404,
+                            expected_params={"DomainName": "localhost"})
+        [source] = load_source("distribution:EAWS", stub.target)
+        stub.assert_done()
+        v2.assert_no_pending_responses()
+    assert source.config == _local_api_config() and source.notes == [] and source.apis == {}

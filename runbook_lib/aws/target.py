@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,8 @@ from runbook_lib.aws import deployments
 from runbook_lib.aws.calls import convert
 from runbook_lib.errors import ParameterError
 
-__all__ = ["ENDPOINT_ENV", "TARGETS", "Target", "aws_api_origin", "aws_api_stage_origin", "connect", "preflight"]
+__all__ = ["ENDPOINT_ENV", "TARGETS", "Target", "aws_api_origin", "aws_api_stage_origin", "connect",
+           "local_api_address", "origins_as_on_aws", "preflight"]
 
 TARGETS = ("local", "aws")
 #: Set by ``make lab`` / ``make report`` so notebooks find the running local AWS.
@@ -30,6 +32,14 @@ _LOCAL_REGION = "us-east-1"
 #: Throttled calls are retried with botocore's adaptive mode: client-side rate limiting on top of exponential
 #: backoff (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
 _CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+#: MiniStack's path-style addresses of an API, as :meth:`Target.api_origin` and :meth:`Target.api_stage_origin`
+#: write them (OriginPath on a ``localhost`` origin): ``/restapis/{id}/{stage}/_user_request_`` and
+#: ``/_aws/execute-api/{id}[/{stage}]`` (docs/deviations.md, ``local-origin-address``).
+_LOCAL_API_PATHS = (
+    re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_/?$"),
+    re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)(?:/(?P<stage>[^/]+))?/?$"),
+)
+_LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 @dataclass
@@ -121,6 +131,41 @@ class Target:
                 extra["X-Forwarded-Proto"] = "https"
             return self.endpoint_url or "", extra
         return f"{scheme}://{distribution_domain}", {}
+
+def local_api_address(origin: dict[str, Any]) -> tuple[str, str | None] | None:
+    """``(api_id, stage)`` when ``origin`` is at MiniStack's path-style address of an API (stage ``None`` when the
+    viewer path's first segment is the stage, as with :meth:`Target.api_stage_origin`); ``None`` otherwise.
+
+    The one place that recognises the local address: what :meth:`Target.api_origin` writes, read back.
+    """
+    if str(origin.get("DomainName") or "").lower() not in _LOCAL_HOSTS:
+        return None
+    for pattern in _LOCAL_API_PATHS:
+        m = pattern.match(str(origin.get("OriginPath") or ""))
+        if m:
+            return m.group("api"), m.group("stage")
+    return None
+
+
+def origins_as_on_aws(config: dict[str, Any], region: str) -> tuple[dict[str, Any], list[str]]:
+    """``config`` with every origin at MiniStack's address of an API given its AWS form (the execute-api domain,
+    OriginPath ``/{stage}`` or empty), and the IDs of the origins changed. Behaviors and other origins are kept,
+    so the result is the distribution the local one stands for on AWS."""
+    changed: list[str] = []
+    out = []
+    for origin in (config.get("Origins") or {}).get("Items") or []:
+        found = local_api_address(origin) if isinstance(origin, dict) else None
+        if found is None:
+            out.append(origin)
+            continue
+        api_id, stage = found
+        aws = aws_api_origin(api_id, stage, region) if stage else aws_api_stage_origin(api_id, region)
+        out.append({**origin, **aws})
+        changed.append(str(origin.get("Id")))
+    if not changed:
+        return config, []
+    return {**config, "Origins": {**config["Origins"], "Items": out}}, changed
+
 
 def _require_loopback(endpoint: str) -> None:
     """Every address ``endpoint``'s host resolves to must be loopback: a name such as ``127.0.0.1.nip.io``

@@ -8,12 +8,13 @@ equal values keep the same mask, so a reader still sees that Authorization arriv
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
+from runbook_lib.apigateway.model import ApiMapping, CustomDomain, RestApi
+from runbook_lib.apigateway.routing import api_route
 from runbook_lib.aws import presets
 from runbook_lib.aws.target import aws_api_origin
 from runbook_lib.cloudfront.behaviors import Selector
@@ -38,7 +39,6 @@ __all__ = [
     "NOT_FORWARDED",
     "EXAMPLE_HEADERS",
     "EXAMPLE_REQUESTS",
-    "api_gateway_answer",
     "auth_in_orp_example",
     "compare_presets",
     "cors_preflight_table",
@@ -263,41 +263,12 @@ def _policy_label(policy_id: str | None) -> str:
 # --- /api/* onto API Gateway's stages and routes -------------------------------------------------
 
 
-def _route_regex(resource: str) -> re.Pattern[str]:
-    # API Gateway path parameters: {name} is one segment, {name+} is greedy (the rest of the path).
-    parts = []
-    for seg in resource.strip("/").split("/"):
-        if seg.endswith("+}"):
-            parts.append(".+")
-        elif seg.startswith("{"):
-            parts.append("[^/]+")
-        else:
-            parts.append(re.escape(seg))
-    return re.compile("/" + "/".join(parts) if parts != [""] else "/")
-
-
-def api_gateway_answer(path: str, stages: Iterable[str], resources: Iterable[str],
-                       base_paths: Mapping[str, str] | None = None) -> tuple[str, str, str]:
-    """How a REST API reads ``path``: (stage, resource path, answer).
-
-    Default endpoint (``base_paths`` None): the first segment is the stage
-    (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html). Custom
-    domain: the base path mapping picks the stage and is removed
-    (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html). A path
-    with no matching resource answers 403 ``Missing Authentication Token``.
-    """
-    segments = path.lstrip("/").split("/")
-    if base_paths is None:
-        stage, rest = segments[0], "/" + "/".join(segments[1:])
-    else:
-        key = segments[0] if segments[0] in base_paths else "(none)"
-        stage = base_paths.get(key, "")
-        rest = "/" + "/".join(segments[1:] if key != "(none)" else segments)
-    if stage not in set(stages):
-        return stage or "—", rest, "403 (no such stage or mapping)"
-    if any(_route_regex(r).fullmatch(rest) for r in resources):
-        return stage, rest, "200 (the Lambda answers)"
-    return stage, rest, '403 {"message":"Missing Authentication Token"}'
+def _api_answer(route: dict[str, Any]) -> str:
+    """A cell for what API Gateway answers, from :func:`runbook_lib.apigateway.routing.api_route`."""
+    if route["status"] == 200:
+        return f"200 (reaches {route['route']}; the Lambda answers)"
+    body = str(route["message"]).split(": ", 1)[0]  # api_route's message starts with API Gateway's own body
+    return f"{route['status']} {body}"
 
 
 def path_fix_table(viewer_path: str = "/api/items") -> pd.DataFrame:
@@ -305,16 +276,17 @@ def path_fix_table(viewer_path: str = "/api/items") -> pd.DataFrame:
 
     The path CloudFront sends comes from :func:`simulate` on a variant of :func:`example_config`;
     the CloudFront Function row rewrites the URI after the behavior matched (viewer-request
-    functions run after behavior selection and change only the URI the origin gets).
+    functions run after behavior selection and change only the URI the origin gets). What API Gateway does
+    with it comes from the API Gateway model (:func:`runbook_lib.apigateway.routing.api_route`).
     """
     api_domain = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
     custom_domain = "api.example.com"
-    items_only = ("/items", "/items/{id}")
+    items_only = {"/items": ["ANY"], "/items/{id}": ["ANY"]}
     cases: list[dict[str, Any]] = [
         {"setup": "broken: OriginPath /prod, API routes /items only", "origin_path": "/prod",
          "domain": api_domain, "stages": ("prod",), "resources": items_only},
         {"setup": "fix 1: add an /api resource (/api/{proxy+}) to the API", "origin_path": "/prod",
-         "domain": api_domain, "stages": ("prod",), "resources": (*items_only, "/api/{proxy+}")},
+         "domain": api_domain, "stages": ("prod",), "resources": {**items_only, "/api/{proxy+}": ["ANY"]}},
         {"setup": "fix 2: a stage named api, OriginPath empty", "origin_path": "",
          "domain": api_domain, "stages": ("api",), "resources": items_only},
         {"setup": "fix 3: custom domain, base path mapping api → prod, OriginPath empty", "origin_path": "",
@@ -325,17 +297,21 @@ def path_fix_table(viewer_path: str = "/api/items") -> pd.DataFrame:
     rows = []
     for case in cases:
         config = example_config("recommended")
-        api = config["Origins"]["Items"][1]
-        api["DomainName"], api["OriginPath"] = case["domain"], case["origin_path"]
+        origin = config["Origins"]["Items"][1]
+        origin["DomainName"], origin["OriginPath"] = case["domain"], case["origin_path"]
         f = follow(config, f"GET {viewer_path}")
         sent = str(f["path"])
         if case.get("strip") and viewer_path.startswith(case["strip"] + "/"):
             sent = case["origin_path"] + viewer_path[len(case["strip"]):]
-        stage, resource, answer = api_gateway_answer(sent, case["stages"], case["resources"],
-                                                     case.get("base_paths"))
+        api = RestApi(API_ID, resources=case["resources"], stages=list(case["stages"]))
+        mappings = [ApiMapping(b, API_ID, stage) for b, stage in (case.get("base_paths") or {}).items()]
+        reached: RestApi | CustomDomain = (CustomDomain(case["domain"], mappings, apis={API_ID: api}) if mappings
+                                           else api)
+        route = api_route(reached, "GET", sent, host=case["domain"])
         rows.append({"setup": case["setup"], "behavior": f["behavior"], "origin": case["domain"],
                      "OriginPath": case["origin_path"] or "(empty)", "CloudFront sends": sent,
-                     "stage": stage, "resource": resource, "API Gateway answers": answer})
+                     "stage": route["stage"] or "—", "route": route["route"] or "—",
+                     "API Gateway answers": _api_answer(route)})
     return pd.DataFrame(rows)
 
 

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.diagnosis import Finding, diagnose
 from runbook_lib.cloudfront.fixes import apply_patch
 from runbook_lib.errors import ConfigError
@@ -32,9 +30,6 @@ __all__ = ["PLAN_VERSION", "Plan", "aws_view", "diff", "load_plan", "make_plan",
 PLAN_VERSION = 1
 _FIXABLE = ("error", "warning")
 _MAX_ROUNDS = 12
-#: The local target reaches API Gateway through MiniStack's path-style address, not the execute-api name
-#: (docs/deviations.md, ``local-origin-address``); the model is asked about the AWS form of the origin.
-_LOCAL_API_PATH = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_$")
 
 
 @dataclass
@@ -102,18 +97,10 @@ def aws_view(config: dict[str, Any], region: str = "us-east-1") -> dict[str, Any
     Origins are only renamed in this view; behaviors keep their places, so a patch made on the view applies to
     ``config`` itself (no fix touches ``/Origins``).
     """
-    from runbook_lib.aws.target import aws_api_origin  # the one place for the AWS origin form
+    from runbook_lib.aws.target import origins_as_on_aws  # the one place for the local address and the AWS form
     from runbook_lib.runbook.check import model_config  # template placeholders made concrete
 
-    config = model_config(config)
-    out = []
-    for origin in items(config.get("Origins")):
-        m = _LOCAL_API_PATH.match(str(origin.get("OriginPath") or ""))
-        local = m and str(origin.get("DomainName")) in ("localhost", "127.0.0.1")
-        out.append({**origin, **aws_api_origin(m.group("api"), m.group("stage"), region)} if local and m else origin)
-    if not out:
-        return config
-    return {**config, "Origins": {**config["Origins"], "Items": out}}
+    return origins_as_on_aws(model_config(config), region)[0]
 
 
 def _next_fix(findings: list[Finding], done: set[tuple[str, str]]) -> Finding | None:
@@ -170,21 +157,25 @@ def make_plan(config: dict[str, Any], policies: dict[str, Any] | None = None, *,
 def plan_source(spec: str, target: Any = None, *, requirement_ids: Any = None,
                 path: str = "/api/data") -> list[Plan]:
     """One plan per distribution in ``spec`` (any source ``check`` accepts). For ``distribution:<ID>`` the
-    ETag is read too, and the config it belongs to must be the one the plan was made from."""
+    config and its ETag are read again: the plan is made from the live config (on the local target the source
+    is its AWS form, ``aws.read``, and the fix must apply to what is there), which must be the one read first."""
     from runbook_lib.sources import load_source
 
     plans = []
+    region = target.region if target is not None else "us-east-1"
     for src in load_source(spec, target):
-        region = target.region if target is not None else "us-east-1"
-        plan = make_plan(src.config, src.policies, source=src.location, name=src.name,
-                         requirement_ids=requirement_ids, path=path, region=region)
-        plan.kind = src.kind
+        config, etag = src.config, None
         if src.kind == "distribution" and target is not None:
             answer = target.client("cloudfront").get_distribution_config(Id=src.name)
-            if answer["DistributionConfig"] != src.config:
+            config, etag = answer["DistributionConfig"], str(answer["ETag"])
+            if aws_view(config, region) != aws_view(src.config, region):
                 raise ConfigError(f"Distribution {src.name} changed while it was being planned (its config differs "
                                   "between two reads). Run fix --plan again.")
-            plan.distribution_id, plan.etag, plan.target = src.name, str(answer["ETag"]), target.name
+        plan = make_plan(config, src.policies, source=src.location, name=src.name,
+                         requirement_ids=requirement_ids, path=path, region=region)
+        plan.kind = src.kind
+        if etag is not None:
+            plan.distribution_id, plan.etag, plan.target = src.name, etag, target.name
         plans.append(plan)
     return plans
 

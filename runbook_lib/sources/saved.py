@@ -6,23 +6,32 @@ from typing import Any
 
 from runbook_lib.sources.result import DistributionSource
 
-__all__ = ["read_saved", "saved_config"]
+__all__ = ["read_saved", "saved_config", "unwrap"]
 
 
-def saved_config(data: Any) -> tuple[dict[str, Any], str | None] | None:
-    """(DistributionConfig, distribution ID or None) when ``data`` is one of the saved shapes, else None.
+def unwrap(data: Any) -> tuple[Any, str | None, str]:
+    """What sits inside a saved answer: ``data`` with its ``Distribution`` and ``DistributionConfig`` wrappers taken
+    off (each only when present), the distribution ID (``get-distribution`` has one), and where the result was
+    (``"Distribution.DistributionConfig"``, ``""`` for a bare config), for messages about its content.
 
     https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_GetDistributionConfig.html,
     https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_GetDistribution.html
     """
-    dist_id = None
+    dist_id, where = None, []
     if isinstance(data, dict) and isinstance(data.get("Distribution"), dict):
-        data = data["Distribution"]
+        data, where = data["Distribution"], ["Distribution"]
         dist_id = data.get("Id")
     if isinstance(data, dict) and isinstance(data.get("DistributionConfig"), dict):
-        data = data["DistributionConfig"]
-    if isinstance(data, dict) and "DefaultCacheBehavior" in data and "Origins" in data:
-        return data, str(dist_id) if dist_id else None
+        data, where = data["DistributionConfig"], [*where, "DistributionConfig"]
+    return data, str(dist_id) if dist_id else None, ".".join(where)
+
+
+def saved_config(data: Any) -> tuple[dict[str, Any], str | None] | None:
+    """(DistributionConfig, distribution ID or None) when ``data`` is one of the saved shapes (:func:`unwrap`),
+    else None."""
+    config, dist_id, _ = unwrap(data)
+    if isinstance(config, dict) and "DefaultCacheBehavior" in config and "Origins" in config:
+        return config, dist_id
     return None
 
 
