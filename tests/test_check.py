@@ -23,8 +23,10 @@ STATIC_FIVE = "query-strings,authorization,host-is-api,methods,not-cached"
 
 
 def _run(*argv: str) -> tuple[int, str]:
+    """``check`` as a static check (``--replay none``, unless the test names a replay)."""
     out = io.StringIO()
-    code = main(["check", *argv], out)
+    static = [] if "--replay" in argv or "--all" in argv else ["--replay", "none"]
+    code = main(["check", *argv, *static], out)
     return code, out.getvalue()
 
 
@@ -135,8 +137,8 @@ def test_notebook_04_parameters_are_checked() -> None:
 
     given = {"source": "", "requirements": "", "target": "local", "replay": "local", "endpoint_url": "",
              "region": "", "profile": "", "results_dir": ""}
-    with pytest.raises(ParameterError, match="replay='local' is not valid. Valid choices: none"):
-        params.validate("04_your_distribution", given)
+    with pytest.raises(ParameterError, match="replay='bogus' is not valid. Valid choices: local, none"):
+        params.validate("04_your_distribution", {**given, "replay": "bogus"})
     with pytest.raises(ParameterError, match="Unknown requirement 'bogus'"):
         params.validate("04_your_distribution", {**given, "replay": "none", "requirements": "bogus"})
 

@@ -126,11 +126,11 @@ def _live(target: Target, dist_id: str) -> tuple[dict[str, Any], str]:
 
 
 def _checked(target: Target, dist_id: str, *extra: str) -> tuple[int, dict[str, bool | None]]:
-    """``check distribution:<ID> --json`` on the local AWS, as a user runs it (no --api-origin: the local address
-    is read as its AWS form): exit code and requirement id -> met."""
+    """``check distribution:<ID> --json --replay none`` (static) on the local AWS, as a user runs it (no
+    --api-origin: the local address is read as its AWS form): exit code and requirement id -> met."""
     out = io.StringIO()
     code = main(["check", f"distribution:{dist_id}", "--target", "local", "--endpoint-url",
-                 target.endpoint_url or "", "--json", *extra], out)
+                 target.endpoint_url or "", "--json", "--replay", "none", *extra], out)
     [dist] = json.loads(out.getvalue())["distributions"]
     [behavior] = dist["behaviors"]
     return code, {r["id"]: r["met"] for r in behavior["requirements"]}

@@ -9,7 +9,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from runbook_lib.aws import presets, provision, teardown
+from runbook_lib.aws import deployments, presets, provision, teardown
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import Target
 from runbook_lib.errors import ParameterError
@@ -20,9 +20,16 @@ pytestmark = pytest.mark.integration
 
 
 def test_make_report_end_to_end(tmp_path: Path) -> None:
-    result = runner.run(target="local", out_root=tmp_path)
+    # CloudFront's propagation simulated (1 s: the test stays fast), so every wait for a deployment really waits.
+    result = runner.run(target="local", out_root=tmp_path, simulate_deploy_seconds=1)
     summary = json.loads((result.run_dir / "summary.json").read_text())
     assert summary["ok"] is True and summary["target"] == "local"
+    # Issue 13: at most three deployment rounds (main stack; the whole lab; every stack's teardown), and each of
+    # them waited the simulated second.
+    waits = deployments.read_ledger(result.run_dir / deployments.LEDGER_FILE)
+    assert summary["deployments"]["rounds"] <= 3 and summary["deployments"] == deployments.summarize(
+        result.run_dir / deployments.LEDGER_FILE)
+    assert summary["deployments"]["count"] >= 11 and all(w.end - w.start >= 0.9 for w in waits), waits
     assert [nb["name"] for nb in summary["notebooks"]] == list(runner.NOTEBOOKS)
     assert all(nb["status"] == "ok" and (result.run_dir / nb["html"]).stat().st_size > 0
                for nb in summary["notebooks"])

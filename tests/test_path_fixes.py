@@ -372,14 +372,15 @@ def test_function_code_strips_only_the_prefix() -> None:
 
 def test_on_aws_without_a_domain_the_base_path_fix_is_reported_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
     # The other three still run; the base path mapping one needs a domain and certificate only a user has.
-    applied: list[str] = []
-    monkeypatch.setattr(path_stack, "build_broken", lambda *a, **k: None)
-    monkeypatch.setattr(path_stack, "apply_fix", lambda t, s, fix_id, **k: applied.append(fix_id))
-    monkeypatch.setattr(path_fixes, "probe_fix", lambda t, s, fix_id, **k: path_fixes.FixOutcome(
-        fix_id, "", "", "", "", "aws", shown_locally=False, verified=True))
+    probed: list[str] = []
+    monkeypatch.setattr(path_stack, "deploy", lambda *a, **k: ["E1"])
+    monkeypatch.setattr(path_fixes, "wait_all_deployed", lambda *a, **k: None)
+    monkeypatch.setattr(path_stack, "add_api_resource", lambda *a, **k: None)
+    monkeypatch.setattr(path_fixes, "probe_fix", lambda t, s, fix_id, **k: probed.append(fix_id)
+                        or path_fixes.FixOutcome(fix_id, "", "", "", "", "aws", shown_locally=False, verified=True))
     aws = Target("aws", "eu-west-1", None)
     outcomes = path_fixes.run_all(aws, "rb-paths", progress=False)
-    assert applied == [f for f in path_fixes.FIX_IDS if f != "path-fix-base-path-mapping"]
+    assert probed == [f for f in path_fixes.FIX_IDS if f != "path-fix-base-path-mapping"]
     skipped = next(o for o in outcomes if o.id == "path-fix-base-path-mapping")
     assert skipped.verified is False and skipped.note.startswith("not run: pass domain_name and certificate_arn")
 

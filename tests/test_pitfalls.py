@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.stub import ANY
 from stubbing import stubbed_aws
 
+from runbook_lib.aws import path_stack
 from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import lab_results, path_fixes, pitfalls, policy_code
 from runbook_lib.runbook.deviations import BY_ID
 from runbook_lib.runbook.path_fixes import FixOutcome
+from runbook_lib.runbook.pitfalls.lab import CONFIGURATIONS
 from runbook_lib.runbook.probes import Observation, Probe
 
 pytestmark = pytest.mark.integration
@@ -27,6 +30,8 @@ EXPECTED_ON_LOCAL = {
     "authorization-in-orp": (False, "orp-authorization-accepted"),
     "zero-ttl-headers-in-key": (False, "zero-ttl-key-accepted"),
 }
+#: The path pitfall runs on the lab's second stack (see test_path_fixes.py for its fixes).
+STEPPED_ON_LOCAL = {**EXPECTED_ON_LOCAL, "api-prefix-missing-route": (True, None)}
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +126,23 @@ def test_an_unseen_symptom_needs_the_deviation_that_hides_it() -> None:
 
 
 class _OfflineLab(pitfalls.Lab):
-    """A lab whose configure/probe answer as the fixed stack would, so only the policy call goes to 'AWS'."""
+    """A lab whose deployed distributions answer as fixed ones would, so only the policy calls go to 'AWS'."""
 
-    def configure(self, preset: str) -> Any:
-        self.preset = preset
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.distributions = {c: ("E0FFLINE", "offline.example") for c in CONFIGURATIONS}
+        self.probed: list[str] = []
 
-    def probe(self, probe: Probe) -> Observation:
+    def deploy(self, parts: tuple[str, ...] = ("lab", "paths")) -> Any:
+        self.deployed.update(parts)
+
+    def probe(self, probe: Probe, configuration: str) -> Observation:
+        self.probed.append(configuration)
         auth = dict(probe.headers).get("Authorization", "(absent)")
         return Observation(probe, 200, "api", {"api.query": "since=2020-01-01", "api.header.authorization": auth})
+
+    def fix_note(self, broken: str, fixed: str) -> Any:
+        return f"{broken} -> {fixed}"
 
 
 @pytest.mark.parametrize(("run", "operation"), [
@@ -163,29 +177,41 @@ def _without_via(out: pitfalls.Outcome) -> pitfalls.Outcome:
     return dataclasses.replace(out, before=rows[0], after=rows[1])
 
 
-@pytest.mark.parametrize("pid", list(pitfalls.STEPS))
-def test_the_steps_return_the_outcome_of_the_one_call_path(local_aws: Any, pid: str) -> None:
-    """A learner's cells (configure → symptom → why → fix → verify) and ``PITFALLS[pid]`` on the same stack."""
+@pytest.fixture(scope="module")
+def steps_target(local_aws: Any) -> Iterator[Any]:
     from runbook_lib.aws.target import connect
 
     target = connect("local", endpoint_url=local_aws.endpoint_url)
-    lab = pitfalls.Lab(target, "rb-steps", progress=False)
-    try:
-        one_call = pitfalls.PITFALLS[pid](lab)
-        pitfalls.teardown(target, "rb-steps", progress=False)  # the policies it created, so they can be again
-        steps = pitfalls.steps(pid, lab)
-        assert steps.configure()  # says what it configured
-        table = steps.symptom()
-        assert steps.outcome.before and steps.outcome.after == []  # the fix has not run yet
-        assert "answered by" in table.to_html()
-        why = steps.why()
-        assert one_call.doc_url in why and one_call.doc_url in why._repr_markdown_()
-        steps.fix()
-        stepped = steps.verify()
-    finally:
-        pitfalls.teardown(target, "rb-steps", progress=False)
+    yield target
+    path_stack.teardown(target, "rb-steps-paths", others=["rb-steps"], progress=False)
+
+
+@pytest.mark.parametrize("pid", list(pitfalls.STEPS))
+def test_the_steps_return_the_outcome_of_the_one_call_path(steps_target: Any, pid: str) -> None:
+    """A learner's cells (configure → symptom → why → fix → verify) and ``PITFALLS[pid]`` on the same stacks; each
+    path deploys what it needs first (a second deploy changes nothing but puts the path pitfall back)."""
+    one_call = pitfalls.PITFALLS[pid](pitfalls.Lab(steps_target, "rb-steps", progress=False))
+    steps = pitfalls.steps(pid, pitfalls.Lab(steps_target, "rb-steps", progress=False))
+    assert steps.configure()  # says what it configured
+    table = steps.symptom()
+    assert steps.outcome.before and steps.outcome.after == []  # the fix has not run yet
+    assert "answered by" in table.to_html()
+    why = steps.why()
+    assert one_call.doc_url in why and one_call.doc_url in why._repr_markdown_()
+    assert steps.fix()  # says what the fix changes and where
+    stepped = steps.verify()
     assert _without_via(stepped) == _without_via(one_call)
-    assert stepped.symptom_seen is EXPECTED_ON_LOCAL[pid][0] and stepped.fix_verified
+    assert stepped.symptom_seen is STEPPED_ON_LOCAL[pid][0] and stepped.fix_verified
+
+
+def test_the_fix_step_shows_the_change_and_where_it_was_deployed(steps_target: Any) -> None:
+    lab = pitfalls.Lab(steps_target, "rb-steps", progress=False)
+    steps = pitfalls.steps("caching-optimized-query-dropped", lab)
+    fix = steps.fix()  # runs configure and symptom first
+    assert "- `CachePolicyId: CachingOptimized → CachingDisabled`" in fix
+    assert "- `OriginRequestPolicyId: (none) → AllViewerExceptHostHeader`" in fix
+    assert lab.distributions["recommended"][0] in fix and "fix --apply" in fix
+    assert lab.distributions["recommended"] != lab.distributions["caching-optimized"]
 
 
 def test_a_step_asked_early_runs_the_steps_it_needs_first() -> None:
@@ -193,11 +219,14 @@ def test_a_step_asked_early_runs_the_steps_it_needs_first() -> None:
         lab = _OfflineLab(aws.target, "rb-lab", progress=False)
         steps = pitfalls.steps("legacy-query-dropped", lab)
         out = steps.verify()  # configure, symptom and fix run first, in that order
-        assert steps.done == {"configure", "symptom", "fix", "verify"} and lab.preset == "recommended"
+        assert steps.done == {"configure", "symptom", "fix", "verify"}
+        # The symptom probes the broken configuration's distribution, the proof the fixed one's.
+        assert lab.probed == ["legacy-no-query"] * 2 + ["recommended"] * 2
         assert out == pitfalls.PITFALLS["legacy-query-dropped"](_OfflineLab(aws.target, "rb-lab", progress=False))
         assert out.before and out.after
 
 
-def test_a_pitfall_not_split_into_steps_says_how_to_run_it() -> None:
-    with pytest.raises(ParameterError, match=r"PITFALLS\['api-prefix-missing-route'\]\(lab\)"):
-        pitfalls.steps("api-prefix-missing-route", pitfalls.Lab(None, "rb-lab"))  # type: ignore[arg-type]
+def test_every_pitfall_has_steps_and_an_unknown_one_is_refused() -> None:
+    assert tuple(pitfalls.STEPS) == tuple(pitfalls.PITFALLS) == pitfalls.PITFALL_IDS
+    with pytest.raises(ParameterError, match=r"Unknown pitfall 'nope'; expected one of legacy-query-dropped"):
+        pitfalls.steps("nope", pitfalls.Lab(None, "rb-lab"))  # type: ignore[arg-type]

@@ -544,6 +544,13 @@ def test_describe_reads_the_deployed_api_behavior_and_origin(eu: aws_stubs.Stubb
 # --- teardown -------------------------------------------------------------------------------------
 
 
+def queue_no_variants(eu: aws_stubs.StubbedAws, config: dict[str, Any]) -> None:
+    """Teardown also looks for the stack's variants (aws/variants.py): the stack's own Comment is not a variant's,
+    so its tags are not read again."""
+    eu.ok("cloudfront", "ListDistributions",
+          aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, config)), {})
+
+
 def queue_full_teardown(eu: aws_stubs.StubbedAws) -> None:
     """Every call of a teardown that finds all of the stack (and a neighbour's OAC, policy and API)."""
     region, b = "eu-west-1", bucket("eu-west-1")
@@ -555,6 +562,7 @@ def queue_full_teardown(eu: aws_stubs.StubbedAws) -> None:
     eu.ok("cloudfront", "ListDistributions",
           aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, enabled)), {})
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG, POLICY_TAG]}}, {"Resource": DIST_ARN})
+    queue_no_variants(eu, enabled)
     # The policies the stack created are the IDs its distribution records: read before it is deleted.
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG, POLICY_TAG]}}, {"Resource": DIST_ARN})
     eu.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": enabled, "ETag": "E1READ"}, {"Id": DIST_ID})
@@ -635,6 +643,7 @@ def test_teardown_of_an_already_disabled_distribution_skips_the_update(eu: aws_s
     eu.ok("cloudfront", "ListDistributions",
           aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, disabled)), {})
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
+    queue_no_variants(eu, disabled)
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
     eu.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": disabled, "ETag": "E1"}, {"Id": DIST_ID})
     for _ in range(2):
@@ -662,6 +671,7 @@ def test_teardown_leaves_same_named_resources_that_are_not_ours(
           aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, config)), {})
     eu.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [] if untagged else other}},
           {"Resource": DIST_ARN})
+    queue_no_variants(eu, config)
     eu.ok("cloudfront", "ListOriginAccessControls", aws_stubs.oac_list(aws_stubs.oac("E9OTHER", "other-oac")), {})
     if untagged:
         eu.error("s3", "GetBucketTagging", "NoSuchTagSet", "The TagSet does not exist", 404,

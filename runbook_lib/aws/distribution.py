@@ -121,8 +121,9 @@ def _poll(cf: Any, pending: dict[str, str], start: float, timeout: float, progre
 
 
 def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, comment: str, progress: bool,
-                        parent: str = "", created_policies: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Create the stack's distribution, or update it in place when its config differs; wait until deployed.
+                        parent: str = "", created_policies: tuple[str, ...] = (), wait: bool = True) -> dict[str, Any]:
+    """Create the stack's distribution, or update it in place when its config differs; wait until deployed
+    (unless ``wait`` is False: the caller then waits for it with others, :func:`wait_all_deployed`).
 
     Its tags record the owning stack (and ``parent``) and the cache policies in ``created_policies``.
     """
@@ -147,7 +148,8 @@ def ensure_distribution(target: Target, stack: Stack, preset: presets.Preset, co
             updated = aws_call("cloudfront.UpdateDistribution", cf.update_distribution,
                                Id=existing["Id"], IfMatch=current["ETag"], DistributionConfig={**old, **new})
             result = dict(updated["Distribution"])
-    wait_deployed(target, result["Id"], progress=progress)
+    if wait:
+        wait_deployed(target, result["Id"], progress=progress)
     return result
 
 

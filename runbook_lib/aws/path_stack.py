@@ -14,27 +14,30 @@ runbook's): the echo function, API, bucket and distribution come from ``provisio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from runbook_lib.aws import names, provision
+from runbook_lib.aws import names, presets, provision, variants
 from runbook_lib.aws.calls import aws_call, aws_failure, get_or_none
 from runbook_lib.aws.provision import TAG_KEY
 from runbook_lib.aws.target import Target
-from runbook_lib.aws.teardown import remove
+from runbook_lib.aws.teardown import remove_all
 from runbook_lib.errors import ParameterError, ProvisioningError
 
 __all__ = [
-    "BASE_PATH", "DEFAULT_STACK", "FIX_IDS", "MULTI_LEVEL_KEY", "PREFIX_STAGE", "ROOT_ROUTES", "STAGE", "Located",
-    "apply_fix", "build_broken", "check_fix_id", "custom_domain", "custom_domain_origin", "function_code",
-    "function_name", "locate", "teardown",
+    "BASE_PATH", "DEFAULT_STACK", "FIX_IDS", "MULTI_LEVEL_KEY", "PREFIX_STAGE", "ROOT_ROUTES", "STAGE", "VARIANT_FIXES",
+    "Located", "add_api_resource", "apply_fix", "build_broken", "check_fix_id", "custom_domain", "custom_domain_origin",
+    "deploy", "function_code", "function_name", "locate", "locate_fix", "teardown",
 ]
 
 #: The four ways to map ``/api/*`` onto an API that this module can configure.
 FIX_IDS = ("path-fix-api-resource", "path-fix-origin-path", "path-fix-base-path-mapping",
            "path-fix-cloudfront-function")
+#: The fixes that change CloudFront: :func:`deploy` gives each its own distribution.
+VARIANT_FIXES = ("path-fix-origin-path", "path-fix-base-path-mapping", "path-fix-cloudfront-function")
 #: The path-fix stack of the default runbook stack (a child of it, so the two never touch each other).
 DEFAULT_STACK = names.paths_stack(names.DEFAULT_STACK)
 STAGE = provision.STAGE  # "prod"
@@ -158,6 +161,57 @@ def apply_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
     else:
         arn = _publish_function(target, stack_name)
         _configure_distribution(target, where, target.api_origin(where.api_id, STAGE), arn)
+
+
+def deploy(target: Target, stack_name: str = DEFAULT_STACK, *, domain_name: str = "", certificate_arn: str = "",
+           parent: str = "") -> list[str]:
+    """The pitfall and every fix that changes CloudFront, side by side, without waiting for CloudFront: returns the
+    IDs of the distributions to wait for (with others, in one deployment round: ``distribution.wait_all_deployed``).
+
+    - The stack's own distribution shows the pitfall: an API with root routes only (its /api resource removed,
+      if an earlier run added it), OriginPath /prod, no function. ``path-fix-api-resource`` changes API Gateway
+      only (:func:`add_api_resource`, no propagation wait), so it is proven on this same distribution afterwards.
+    - Each fix of :data:`VARIANT_FIXES` gets its own distribution (a variant of the stack, :mod:`variants`), with
+      the API Gateway side it needs: stage ``api``, the custom domain and its mappings, the published function.
+      On AWS the base-path-mapping fix needs ``domain_name`` and ``certificate_arn``; without them it is left out.
+
+    Unlike :func:`apply_fix` (one distribution, one fix at a time), no fix undoes another here.
+    """
+    stack = provision.build(target, stack_name, "recommended", progress=False, api_routes=ROOT_ROUTES,
+                            parent=parent, wait=False)
+    assert stack.api_id and stack.distribution_id
+    where = locate(target, stack_name)
+    _remove_api_resource(target, where.api_id)
+    _configure_distribution(target, where, target.api_origin(where.api_id, STAGE), None, wait=False)
+    base = provision.distribution_config(target, stack, presets.get("recommended"), "", "")
+    wanted: dict[str, dict[str, Any]] = {}
+    _ensure_stage(target, where.api_id, PREFIX_STAGE)
+    wanted["path-fix-origin-path"] = _with_api(base, target.api_stage_origin(where.api_id), None)
+    if target.is_local or (domain_name and certificate_arn):
+        domain, cert = _domain_settings(target, stack_name, "path-fix-base-path-mapping", domain_name,
+                                        certificate_arn)
+        _apply_base_path_mapping(target, stack_name, where, domain, cert)
+        wanted["path-fix-base-path-mapping"] = _with_api(base, custom_domain_origin(domain), None)
+    arn = _publish_function(target, stack_name)
+    wanted["path-fix-cloudfront-function"] = _with_api(base, target.api_origin(where.api_id, STAGE), arn)
+    found = variants.find_all(target, stack_name)
+    return [where.distribution_id] + [
+        str(variants.put(target, stack_name, fix_id, config, parent, found.get(fix_id))["Id"])
+        for fix_id, config in wanted.items()]
+
+
+def locate_fix(target: Target, stack_name: str, fix_id: str) -> Located:
+    """Where ``fix_id`` can be probed: its own distribution when :func:`deploy` made one, else the stack's (the
+    api-resource fix, and any fix :func:`apply_fix` configured there)."""
+    where = locate(target, stack_name)
+    found = variants.find_all(target, stack_name).get(check_fix_id(fix_id)) if fix_id in VARIANT_FIXES else None
+    return Located(where.api_id, str(found["Id"]), str(found["DomainName"])) if found else where
+
+
+def add_api_resource(target: Target, stack_name: str) -> None:
+    """path-fix-api-resource: give the stack's API /api and /api/{proxy+} and redeploy stage prod (API Gateway
+    only: nothing for CloudFront to propagate)."""
+    _apply_api_resource(target, stack_name)
 
 
 def _domain_settings(target: Target, stack_name: str, fix_id: str, domain_name: str,
@@ -285,24 +339,31 @@ def _publish_function(target: Target, stack_name: str) -> str:
     return str(published["FunctionSummary"]["FunctionMetadata"]["FunctionARN"])
 
 
-def _configure_distribution(target: Target, where: Located, origin: dict[str, Any],
-                            function_arn: str | None) -> None:
-    """Set the API origin's address and the /api/* viewer-request function; update only on a change (IfMatch)."""
-    cf = target.client("cloudfront")
-    current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=where.distribution_id)
-    old = current["DistributionConfig"]
-    origins = [{**o, **origin} if o["Id"] == "api" else o for o in old["Origins"]["Items"]]
+def _with_api(config: dict[str, Any], origin: dict[str, Any], function_arn: str | None) -> dict[str, Any]:
+    """``config`` with the API origin's fields set to ``origin`` and the /api/* viewer-request function (or none)."""
+    origins = [{**o, **origin} if o["Id"] == "api" else o for o in config["Origins"]["Items"]]
     associations: dict[str, Any] = {"Quantity": 0}
     if function_arn:
         associations = {"Quantity": 1, "Items": [{"FunctionARN": function_arn, "EventType": "viewer-request"}]}
     behaviors = [{**b, "FunctionAssociations": associations} if b["PathPattern"] == "/api/*" else b
-                 for b in old["CacheBehaviors"]["Items"]]
-    new = {**old, "Origins": {**old["Origins"], "Items": origins},
-           "CacheBehaviors": {**old["CacheBehaviors"], "Items": behaviors}}
+                 for b in config["CacheBehaviors"]["Items"]]
+    return {**config, "Origins": {**config["Origins"], "Items": origins},
+            "CacheBehaviors": {**config["CacheBehaviors"], "Items": behaviors}}
+
+
+def _configure_distribution(target: Target, where: Located, origin: dict[str, Any],
+                            function_arn: str | None, wait: bool = True) -> None:
+    """Set the API origin's address and the /api/* viewer-request function; update only on a change (IfMatch),
+    then wait for it unless ``wait`` is False (the caller waits for it with others)."""
+    cf = target.client("cloudfront")
+    current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=where.distribution_id)
+    old = current["DistributionConfig"]
+    new = _with_api(old, origin, function_arn)
     if provision.differs(old, new) or _associations(old) != _associations(new):
         aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=where.distribution_id,
                  IfMatch=current["ETag"], DistributionConfig=new)
-        provision.wait_deployed(target, where.distribution_id, progress=False)
+        if wait:
+            provision.wait_deployed(target, where.distribution_id, progress=False)
 
 
 def _associations(config: dict[str, Any]) -> list[tuple[str, str]]:
@@ -312,16 +373,20 @@ def _associations(config: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def teardown(target: Target, stack_name: str = DEFAULT_STACK, progress: bool = True,
-             domain_name: str = "") -> list[str]:
-    """Remove what this module made for ``stack_name`` (and nothing else); returns what it removed."""
+             domain_name: str = "", others: Sequence[str] = ()) -> list[str]:
+    """Remove what this module made for ``stack_name`` (and nothing else); returns what it removed.
+
+    ``others``: more stacks to remove together with it (``teardown.remove_all``: every distribution of them all is
+    disabled, then one wait, then deleted), e.g. the main stack and the lab's.
+    """
     if stack_name == names.DEFAULT_STACK:
         raise ParameterError(f"stack_name={names.DEFAULT_STACK!r} is the main runbook's stack; path_stack never "
                              f"removes it. Pass the stack the path fixes were built in ({DEFAULT_STACK!r}).")
     removed = _delete_domain(target, stack_name, domain_name or custom_domain(stack_name))
-    removed += remove(target, stack_name, progress=progress)
+    removed += remove_all(target, [*others, stack_name], progress=progress)
     name = function_name(stack_name)
     etag = _function_etag(target, name)
-    if etag is not None:
+    if etag is not None:  # after the distributions: a function in use cannot be deleted
         cf = target.client("cloudfront")
         aws_call("cloudfront.DeleteFunction", cf.delete_function, Name=name, IfMatch=etag)
         removed.append(f"CloudFront function {name}")

@@ -66,13 +66,15 @@ _STEPS = ("role", "function", "api", "bucket", "oac", "cache policy", "distribut
 
 @aws_errors
 def build(target: Target, stack_name: str, preset: str = "recommended", progress: bool = True,
-          api_routes: tuple[str, ...] = API_ROUTES, parent: str = "") -> Stack:
+          api_routes: tuple[str, ...] = API_ROUTES, parent: str = "", wait: bool = True) -> Stack:
     """Create (or find and update) the echo API, the site bucket and the distribution.
 
     Re-running reuses everything it finds; changing ``preset`` updates the ``/api/*`` behavior in place.
     ``api_routes`` are the API's resources (each with ANY → the echo function); existing ones are kept.
     ``parent``: the main stack this one belongs to (the lab's and the path fixes' stacks), recorded as the
     tag ``runbook:parent``; building over a same-named stack that is not that parent's child is refused.
+    ``wait=False`` leaves the distribution deploying: the caller waits for it together with others
+    (``distribution.wait_all_deployed``, one deployment round).
     """
     chosen = presets.get(preset)
     if parent:
@@ -102,7 +104,7 @@ def build(target: Target, stack_name: str, preset: str = "recommended", progress
             stack.cache_policy_id, is_new = ensure_cache_policy(target, names["cache_policy"])
             created = (stack.cache_policy_id,) if is_new else ()
         step("cache policy")
-        dist = ensure_distribution(target, stack, chosen, names["comment"], progress, parent, created)
+        dist = ensure_distribution(target, stack, chosen, names["comment"], progress, parent, created, wait)
         stack.distribution_id, stack.domain_name = str(dist["Id"]), str(dist["DomainName"])
         step("distribution")
         grant_distribution_read(target, stack.bucket, account, stack.distribution_id)

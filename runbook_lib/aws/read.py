@@ -8,6 +8,8 @@ routes and stages, and custom domains' API mappings and routing rules. Nothing i
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from runbook_lib.apigateway.model import Api, ApiMapping, CustomDomain, HttpApi, RestApi, RoutingRule
@@ -17,7 +19,27 @@ from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.sources.result import DistributionSource
 
-__all__ = ["distribution_ids", "read_distribution"]
+__all__ = ["ApiCache", "distribution_ids", "read_distribution"]
+
+
+class ApiCache:
+    """API id → the API as read (None: neither a REST nor an HTTP API of the account), shared by the reads of one
+    account's distributions (``check --all``): an API behind many of them is read once, also when parallel reads
+    reach it together."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Api | None] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, api_id: str, read: Callable[[], Api | None]) -> Api | None:
+        """The API ``api_id``, from ``read()`` the first time (a read that raises is not kept)."""
+        with self._lock:
+            lock = self._locks.setdefault(api_id, threading.Lock())
+        with lock:
+            if api_id not in self._found:
+                self._found[api_id] = read()
+            return self._found[api_id]
 
 _EXECUTE_API = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
@@ -57,17 +79,25 @@ def _http_api(v2: Any, api_id: str) -> HttpApi:
     return api
 
 
-def _api(target: Target, api_id: str, apis: dict[str, Api]) -> None:
-    """Read API ``api_id`` (REST first, then HTTP) into ``apis``; an API that is neither is left out."""
-    if api_id in apis:
-        return
+def _read_api(target: Target, api_id: str) -> Api | None:
+    """API ``api_id`` (REST first, then HTTP), or None when it is neither."""
     if get_or_none(f"apigateway.GetRestApi {api_id}", target.client("apigateway").get_rest_api,
                    restApiId=api_id) is not None:
-        apis[api_id] = _rest_api(target.client("apigateway"), api_id)
-        return
+        return _rest_api(target.client("apigateway"), api_id)
     api = get_or_none(f"apigatewayv2.GetApi {api_id}", target.client("apigatewayv2").get_api, ApiId=api_id)
     if api is not None and str(api.get("ProtocolType", "HTTP")) == "HTTP":
-        apis[api_id] = _http_api(target.client("apigatewayv2"), api_id)
+        return _http_api(target.client("apigatewayv2"), api_id)
+    return None
+
+
+def _api(target: Target, api_id: str, apis: dict[str, Api], cache: ApiCache) -> None:
+    """Read API ``api_id`` into ``apis`` (an API that is neither REST nor HTTP is left out); ``cache`` keeps what
+    was read for the next distribution of the same account (``check --all``)."""
+    if api_id in apis:
+        return
+    found = cache.get(api_id, lambda: _read_api(target, api_id))
+    if found is not None:
+        apis[api_id] = found
 
 
 def _rules(v2: Any, name: str) -> list[RoutingRule]:
@@ -86,7 +116,7 @@ def _rules(v2: Any, name: str) -> list[RoutingRule]:
     return rules
 
 
-def _domain(target: Target, name: str, apis: dict[str, Api]) -> CustomDomain | None:
+def _domain(target: Target, name: str, apis: dict[str, Api], cache: ApiCache) -> CustomDomain | None:
     v2 = target.client("apigatewayv2")
     found = get_or_none(f"apigatewayv2.GetDomainName {name}", v2.get_domain_name, DomainName=name)
     if found is None:
@@ -97,12 +127,12 @@ def _domain(target: Target, name: str, apis: dict[str, Api]) -> CustomDomain | N
     if domain.routing_mode != "API_MAPPING_ONLY":
         domain.rules = _rules(v2, name)
     for api_id in {m.api_id for m in domain.mappings} | {r.api_id for r in domain.rules}:
-        _api(target, api_id, apis)
+        _api(target, api_id, apis, cache)
     return domain
 
 
-def _origins(target: Target, config: dict[str, Any],
-             notes: list[str]) -> tuple[dict[str, Api], dict[str, CustomDomain]]:
+def _origins(target: Target, config: dict[str, Any], notes: list[str],
+             cache: ApiCache) -> tuple[dict[str, Api], dict[str, CustomDomain]]:
     apis: dict[str, Api] = {}
     domains: dict[str, CustomDomain] = {}
     for origin in items(config.get("Origins")):
@@ -114,9 +144,9 @@ def _origins(target: Target, config: dict[str, Any],
             notes.append(f"Origin {origin.get('Id')}: API {m.group('id')} is in {m.group('region')}, not "
                          f"{target.region}; its routes were not read (run with --region {m.group('region')}).")
         elif m:
-            _api(target, m.group("id"), apis)
+            _api(target, m.group("id"), apis, cache)
         else:
-            found = _domain(target, domain_name, apis)
+            found = _domain(target, domain_name, apis, cache)
             if found is not None:
                 domains[domain_name] = found
     return apis, domains
@@ -138,16 +168,19 @@ def _as_on_aws(target: Target, config: dict[str, Any], notes: list[str]) -> dict
 
 
 @aws_errors
-def read_distribution(target: Target, distribution_id: str) -> DistributionSource:
+def read_distribution(target: Target, distribution_id: str, api_cache: ApiCache | None = None) -> DistributionSource:
     """Distribution ``distribution_id`` of ``target`` as a :class:`DistributionSource` (read-only); on the local
-    target in its AWS form (origins at MiniStack's address of an API become execute-api origins, with a note)."""
+    target in its AWS form (origins at MiniStack's address of an API become execute-api origins, with a note).
+
+    ``api_cache`` is shared by the reads of one account's distributions, so an API behind many is read once.
+    """
     cloudfront = target.client("cloudfront")
     config: dict[str, Any] = aws_call(f"GetDistributionConfig {distribution_id}", cloudfront.get_distribution_config,
                                       Id=distribution_id)["DistributionConfig"]
     notes: list[str] = []
     if target.is_local:
         config = _as_on_aws(target, config, notes)
-    apis, domains = _origins(target, config, notes)
+    apis, domains = _origins(target, config, notes, ApiCache() if api_cache is None else api_cache)
     return DistributionSource(
         name=distribution_id, kind="distribution", location=f"distribution:{distribution_id}", config=config,
         policies=fetch_custom_policies(cloudfront, config), functions=_functions(cloudfront, config),

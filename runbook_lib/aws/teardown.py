@@ -9,32 +9,81 @@ alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from runbook_lib.aws import variants
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
-from runbook_lib.aws.distribution import wait_deployed
+from runbook_lib.aws.distribution import wait_all_deployed
 from runbook_lib.aws.ownership import delete_policy, find_api, find_distribution, owned_policies
 from runbook_lib.aws.stack import TAG_KEY, account_id, resource_names
 from runbook_lib.aws.target import Target
 
-__all__ = ["remove"]
+__all__ = ["remove", "remove_all"]
 
 
 @aws_errors
 def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
-    """Remove everything ``provision.build`` made for ``stack_name`` and nothing else; returns what it removed.
+    """Remove everything ``provision.build`` made for ``stack_name`` (and its variants) and nothing else; returns
+    what it removed. :func:`remove_all` for one stack."""
+    return remove_all(target, [stack_name], progress)
 
-    On AWS a distribution must be disabled and deployed before it can be deleted (minutes); the policies it
-    records are deleted after it, once nothing uses them.
+
+@aws_errors
+def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True) -> list[str]:
+    """Remove every stack in ``stack_names`` together; returns what was removed.
+
+    On AWS a distribution must be disabled, and that change deployed (minutes), before it can be deleted
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowToDeleteDistribution.html). So every
+    distribution of every stack (each stack's own and its variants, :mod:`~runbook_lib.aws.variants`) is disabled
+    first, then ONE wait covers them all (one deployment round, :mod:`~runbook_lib.aws.deployments`), then each is
+    deleted. The policies a stack's distribution records are deleted after that, once nothing uses them.
     """
-    account = account_id(target)
-    names = resource_names(stack_name, account, target.region)
+    stacks = list(dict.fromkeys(stack_names))
+    account = account_id(target) if stacks else ""
+    found = {s: _distributions(target, s) for s in stacks}
+    policies = {s: owned_policies(target, found[s][0]) if found[s] and _is_own(found[s][0], s) else []
+                for s in stacks}
+    dists = [d for s in stacks for d in found[s]]
+    etags = {str(d["Id"]): _disable(target, str(d["Id"])) for d in dists}
+    if dists:
+        wait_all_deployed(target, list(etags), progress=progress)
+    cf = target.client("cloudfront")
     removed: list[str] = []
-    dist = find_distribution(target, stack_name)
-    if dist is not None:
-        policies = owned_policies(target, dist)
-        removed += _teardown_distribution(target, dist, progress)
-        removed += [r for kind, policy_id in policies if (r := delete_policy(target, kind, policy_id))]
+    for dist_id in etags:
+        etag = cf.get_distribution(Id=dist_id)["ETag"]
+        aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist_id, IfMatch=etag)
+        removed.append(f"distribution {dist_id}")
+    for stack_name in stacks:
+        removed += [r for kind, policy_id in policies[stack_name] if (r := delete_policy(target, kind, policy_id))]
+        removed += _remove_rest(target, stack_name, resource_names(stack_name, account, target.region))
+    return removed
+
+
+def _distributions(target: Target, stack_name: str) -> list[dict[str, Any]]:
+    """The stack's own distribution first (when it has one), then its variants."""
+    own = find_distribution(target, stack_name)
+    return ([own] if own else []) + list(variants.find_all(target, stack_name).values())
+
+
+def _is_own(dist: dict[str, Any], stack_name: str) -> bool:
+    return bool(dist.get("Comment") == f"{TAG_KEY}={stack_name}")
+
+
+def _disable(target: Target, dist_id: str) -> str:
+    """Disable the distribution (an IfMatch update) unless it already is; no wait. Its ETag."""
+    cf = target.client("cloudfront")
+    current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist_id)
+    if not current["DistributionConfig"]["Enabled"]:
+        return str(current["ETag"])
+    cfg = {**current["DistributionConfig"], "Enabled": False}
+    return str(aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist_id,
+                        IfMatch=current["ETag"], DistributionConfig=cfg)["ETag"])
+
+
+def _remove_rest(target: Target, stack_name: str, names: dict[str, str]) -> list[str]:
+    """Everything of the stack but its distributions and policies: OAC, bucket, API, function, role."""
+    removed: list[str] = []
     cf = target.client("cloudfront")
     for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
         if item["Name"] == names["oac"]:
@@ -51,22 +100,6 @@ def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
     removed += _teardown_function(target, stack_name, names["function"])
     removed += _teardown_role(target, stack_name, names["role"])
     return removed
-
-
-def _teardown_distribution(target: Target, dist: dict[str, Any], progress: bool) -> list[str]:
-    """Disable, wait until deployed, delete
-    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowToDeleteDistribution.html)."""
-    cf = target.client("cloudfront")
-    current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist["Id"])
-    etag = current["ETag"]
-    if current["DistributionConfig"]["Enabled"]:
-        cfg = {**current["DistributionConfig"], "Enabled": False}
-        etag = aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist["Id"], IfMatch=etag,
-                        DistributionConfig=cfg)["ETag"]
-    wait_deployed(target, dist["Id"], progress=progress)
-    etag = cf.get_distribution(Id=dist["Id"])["ETag"]
-    aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist["Id"], IfMatch=etag)
-    return [f"distribution {dist['Id']}"]
 
 
 def _teardown_bucket(target: Target, stack_name: str, bucket: str) -> list[str]:

@@ -1,10 +1,13 @@
-"""``check``: does a user's own distribution give its API what the API needs? (static prediction)
+"""``check``: does a user's own distribution give its API what the API needs?
 
 For each distribution of a source (``runbook_lib.sources``) and each behavior whose origin is an API
 (``sources.api_origins``), the requirements are predicted by the forwarding model
 (``runbook.requirements.predict``) and, where the source describes the API's routes, by the API Gateway
-path model (``apigateway.api_route``) for ``path-reaches-route``. ``observed`` stays None until a replay
-probes it. ``ok`` is true only when every requirement is met and no finding is an error.
+path model (``apigateway.api_route``) for ``path-reaches-route``. With ``replay="local"`` the distribution is
+also recreated on the embedded local AWS behind an echo API and probed (``runbook.replay_check``): each
+requirement's ``observed`` is then what the probes saw, and ``met`` is that observed verdict (PASS means
+observed; ``predicted`` stays beside it). Without a replay ``observed`` is None and ``met`` is the prediction.
+``ok`` is true only when every requirement is met and no finding is an error.
 """
 
 from __future__ import annotations
@@ -21,11 +24,19 @@ from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.diagnosis import diagnose
 from runbook_lib.cloudfront.docs import cloudfront_guide
 from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior, simulate
+from runbook_lib.errors import ParameterError
 from runbook_lib.runbook.requirements import Verdict, parse, predict
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins, load_source
 
-__all__ = ["EXAMPLE_SOURCE", "PAGES", "BehaviorCheck", "CheckResult", "DistributionCheck", "check", "check_source",
-           "model_config", "rows", "sample_path", "table", "write"]
+__all__ = ["EXAMPLE_SOURCE", "PAGES", "REPLAYS", "BehaviorCheck", "CheckResult", "DistributionCheck", "check",
+           "check_source", "model_config", "rows", "sample_path", "table", "write"]
+
+#: How ``check`` observes what reaches the API, by name (the CLI's ``--replay`` choices and notebook 04's).
+REPLAYS = {
+    "local": "recreate the distribution on the embedded local AWS behind an echo API, probe it, remove it",
+    "none": "predict only, with the forwarding and API Gateway models",
+}
+_WORD = {True: "met", False: "unmet", None: "unknown"}
 
 _PLACEHOLDER = re.compile(r"<([^>]*)>")
 _LAMBDA_URL_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html"
@@ -50,9 +61,12 @@ class BehaviorCheck:
     origin_id: str
     sample_path: str
     requirements: list[dict[str, Any]]
+    #: With a replay: how many probes, their check counts and whether CloudFront behaved as AWS documents.
+    replay: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path_pattern": self.path_pattern, "origin_id": self.origin_id, "requirements": self.requirements}
+        out = {"path_pattern": self.path_pattern, "origin_id": self.origin_id, "requirements": self.requirements}
+        return {**out, "replay": self.replay} if self.replay is not None else out
 
 
 @dataclass
@@ -64,27 +78,34 @@ class DistributionCheck:
     notes: list[str] = field(default_factory=list)
     #: The source as read (its normalized configuration and policies), for history's drift section.
     source: DistributionSource | None = field(default=None, repr=False, compare=False)
+    #: ``--probe-live``: each PATH through CloudFront and directly at the API (runbook.live_probe).
+    live: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         met = all(r["met"] is True for b in self.behaviors for r in b.requirements)
-        return met and not any(f["severity"] == "error" for f in self.findings)
+        return met and not any(f["severity"] == "error" for f in self.findings) and not any(
+            c["breaks"] for c in self.live)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "behaviors": [b.to_dict() for b in self.behaviors], "findings": self.findings}
+        return {"name": self.name, "behaviors": [b.to_dict() for b in self.behaviors], "findings": self.findings,
+                **({"live_probes": self.live} if self.live else {})}
 
 
 @dataclass
 class CheckResult:
     source: str
     distributions: list[DistributionCheck]
+    #: How the API's side was observed: a key of :data:`REPLAYS`.
+    replay: str = "none"
 
     @property
     def ok(self) -> bool:
         return all(d.ok for d in self.distributions)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "ok": self.ok, "distributions": [d.to_dict() for d in self.distributions]}
+        return {"source": self.source, "ok": self.ok, "replay": self.replay,
+                "distributions": [d.to_dict() for d in self.distributions]}
 
 
 def sample_path(pattern: str) -> str:
@@ -174,38 +195,65 @@ def check_source(source: DistributionSource, requirements: list[str] | None = No
 
 
 def check(spec: str, requirements: list[str] | str | None = None,
-          named_api_origins: list[str] | tuple[str, ...] = (), target: Any = None) -> CheckResult:
-    """Check every distribution of ``spec`` (a file or ``distribution:<ID>`` read from ``target``)."""
+          named_api_origins: list[str] | tuple[str, ...] = (), target: Any = None, replay: str = "none",
+          replay_target: Any = None, progress: bool = False, replayer: Any = None) -> CheckResult:
+    """Check every distribution of ``spec`` (a file or ``distribution:<ID>`` read from ``target``).
+
+    ``replay``: a key of :data:`REPLAYS`. ``"local"`` replays each distribution on ``replay_target`` (a local
+    :class:`~runbook_lib.aws.target.Target`; by default ``target`` when that is local), probes it and removes
+    it again, also on an error or Ctrl-C. ``replayer``: what builds and removes the replay (a context manager
+    factory like ``runbook_lib.aws.replay.replayed``; tests pass their own).
+    """
+    if replay not in REPLAYS:
+        raise ParameterError(f"replay={replay!r} is not known. Valid choices: {', '.join(REPLAYS)}.")
     ids = parse(requirements)
-    return CheckResult(spec, [check_source(s, ids, named_api_origins) for s in load_source(spec, target)])
+    sources = load_source(spec, target)
+    checks = [check_source(s, ids, named_api_origins) for s in sources]
+    if replay == "local":
+        from runbook_lib.runbook import replay_check  # probes, pandas and the SDK: only when replaying
+
+        where = replay_target if replay_target is not None else target
+        for source, result in zip(sources, checks, strict=True):
+            replay_check.observe(result, source, ids, named_api_origins, where, progress, replayer)
+    return CheckResult(spec, checks, replay)
 
 
 def rows(result: CheckResult) -> list[dict[str, Any]]:
     """One row per (distribution, API behavior, requirement), for a notebook table."""
     word = {True: "met", False: "unmet", None: "unknown"}
     return [{"distribution": d.name, "behavior": b.path_pattern, "origin": b.origin_id, "requirement": r["id"],
-             "predicted": word[r["predicted"]], "observed": word[r["observed"]] if r["observed"] is not None
-             else "not replayed", "why": r["evidence"]}
+             "predicted": word[r["predicted"]], "observed": word[r["observed"]] if "probes" in r
+             else "not replayed", "why": r["evidence"], "deviations": ", ".join(r.get("deviations") or [])}
             for d in result.distributions for b in d.behaviors for r in b.requirements]
 
 
 def table(result: CheckResult) -> str:
     """The readable form: one line per requirement, the fix under each unmet one."""
-    lines = [f"{'PASS' if result.ok else 'FAIL'}: {result.source}"]
+    replayed = result.replay != "none"
+    lines = [f"{'PASS' if result.ok else 'FAIL'}: {result.source}"
+             + (f" (replay {result.replay}: verdicts observed by probes, the model's prediction beside them)"
+                if replayed else "")]
     for d in result.distributions:
         lines.append(f"distribution {d.name} ({d.kind})")
         if not d.behaviors:
             lines.append("  no behavior sends requests to an API origin")
         for b in d.behaviors:
             lines.append(f"  {b.path_pattern} -> {b.origin_id} (as {b.sample_path})")
+            if b.replay is not None:
+                lines.append(f"    replay: {b.replay['probes']} probes; {b.replay['behaviour']}")
             for r in b.requirements:
                 word = {True: "met", False: "UNMET", None: "unknown"}[r["met"]]
-                lines.append(f"    {word:8} {r['id']:20} {r['evidence']}")
+                both = (f"predicted {_WORD[r['predicted']]:7} observed "
+                        f"{_WORD[r['observed']] if 'probes' in r else 'not replayed':12} " if replayed else "")
+                lines.append(f"    {word:8} {r['id']:20} {both}{r['evidence']}")
                 if r["met"] is not True and r["fix"]:
                     lines.append(f"    {'':8} {'':20} fix: {r['fix']}")
         for f in d.findings:
             lines.append(f"  [{f['severity']}] {f['code']} ({f['behavior']}): {f['effect']}")
         lines.extend(f"  note: {n}" for n in d.notes)
+        from runbook_lib.runbook.live_probe import lines as live_lines  # here: live_probe imports this module
+
+        lines.extend(live_lines(d.live))
     return "\n".join(lines) + "\n"
 
 

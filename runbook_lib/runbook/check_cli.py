@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import TextIO
 
-from runbook_lib.aws.target import connect
+from runbook_lib.aws.target import ENDPOINT_ENV, Target, connect
 from runbook_lib.errors import ConfigError
 from runbook_lib.runbook.run_folders import DEFAULT_KEEP
+
+#: The --replay modes (``check.REPLAYS`` says what each does; kept here as names so --help needs no import).
+_REPLAYS = {"local": "recreate the distribution on the embedded local AWS behind an echo API, probe it and "
+                     "remove it (default with --target local)",
+            "none": "predict only, with the models (default with --target aws)"}
 
 __all__ = ["add_arguments", "run"]
 
@@ -24,11 +34,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="treat this origin as an API even though its name does not say so (repeatable)")
     p.add_argument("--target", choices=("local", "aws"), default="local",
                    help="where distribution:<ID> and --all read from")
-    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (with --target local)")
+    p.add_argument("--endpoint-url", default="", help="endpoint of a running local AWS (`python -m runbook_lib "
+                   "local-aws`): where --target local reads and where --replay local runs (default: the replay "
+                   "starts and stops its own)")
     p.add_argument("--region", default="", help="AWS region for --target aws")
     p.add_argument("--profile", action="append", default=[], help="AWS profile (repeatable with --all)")
-    p.add_argument("--replay", choices=("none",), default="none",
-                   help="none: static prediction by the models (replay behind an echo API is not built yet)")
+    p.add_argument("--replay", choices=tuple(_REPLAYS), default=None,
+                   help="; ".join(f"{k}: {v}" for k, v in _REPLAYS.items()))
+    p.add_argument("--probe-live", nargs="+", default=[], metavar="PATH",
+                   help="with distribution:<ID>: send GET (or 'HEAD /path') for each PATH through the distribution "
+                        "and straight to its API, side by side; exit 1 when the API answers a PATH (< 400) and "
+                        "CloudFront does not (>= 400)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", help="keep this run in OUT/<UTC timestamp>/ (check.json, check.txt, config.json), "
                                  "point OUT/latest at it, append to OUT/history.jsonl and report what changed "
@@ -45,16 +61,29 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.all == bool(args.source):
         raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
                           "--target aws`).")
+    if args.all and args.probe_live:
+        raise ConfigError("--probe-live probes one distribution: pass distribution:<ID>, not --all.")
+    if args.probe_live and args.source:
+        from runbook_lib.runbook import live_probe
+        live_probe.require_distribution(args.source)
     profiles = args.profile or [""]
+    replay = _replay_mode(args)
     if args.all:
         targets = [(p if len(profiles) > 1 else "", connect(args.target, args.region, args.endpoint_url, p))
                    for p in profiles]
         result = fleet.check_all(targets, args.requirements, tuple(args.api_origin))
     else:
+        from runbook_lib.runbook import lifecycle
+
         target = None
         if args.source.startswith("distribution:"):
             target = connect(args.target, args.region, args.endpoint_url, profiles[0])
-        result = checker.check(args.source, args.requirements, args.api_origin, target)
+        with lifecycle.signals_interrupt(), _replay_target(replay, args, target) as where:
+            result = checker.check(args.source, args.requirements, args.api_origin, target, replay=replay,
+                                   replay_target=where, progress=replay != "none")
+        if args.probe_live:
+            from runbook_lib.runbook import live_probe
+            live_probe.attach(result, target, args.probe_live, tuple(args.api_origin))
     changes = history.record(result, args.out, args.keep).changes if args.out else ""
     if args.junit:
         junit.write_junit(result, args.junit)
@@ -66,3 +95,36 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.all:
             out.write(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fleet.counts(result).items()) + "\n")
     return 0 if result.ok else 1
+
+
+def _replay_mode(args: argparse.Namespace) -> str:
+    """--replay as given; by default ``local`` on --target local and ``none`` on aws (and for --all)."""
+    if args.all:
+        if args.replay not in (None, "none"):
+            raise ConfigError(f"--all checks every distribution statically: drop --replay {args.replay} (or check "
+                              "one distribution with `check distribution:<ID> --replay local`).")
+        return "none"
+    return str(args.replay or ("local" if args.target == "local" else "none"))
+
+
+@contextlib.contextmanager
+def _replay_target(replay: str, args: argparse.Namespace, source_target: Target | None) -> Iterator[Target | None]:
+    """Where the replay runs: the local target the source is read from, the local AWS at --endpoint-url, or
+    one this run starts and stops (also on an error, Ctrl-C or SIGTERM)."""
+    if replay == "none":
+        yield None
+        return
+    if source_target is not None and source_target.is_local:
+        yield source_target
+        return
+    endpoint = args.endpoint_url or os.environ.get(ENDPOINT_ENV, "")
+    if endpoint:
+        yield connect("local", endpoint_url=endpoint)
+        return
+    from runbook_lib.aws.local import LocalAWS
+
+    print("starting the local AWS (MiniStack) on 127.0.0.1 for the replay ...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="runbook-replay-") as logs, LocalAWS(log_dir=logs) as aws:
+        print(f"local AWS ready at {aws.endpoint_url}", file=sys.stderr, flush=True)
+        yield connect("local", endpoint_url=aws.endpoint_url)
+    print("local AWS stopped", file=sys.stderr, flush=True)

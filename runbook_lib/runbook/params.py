@@ -17,6 +17,7 @@ from runbook_lib.aws.presets import PRESETS
 from runbook_lib.aws.target import TARGETS
 from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import request_line
+from runbook_lib.runbook.check import REPLAYS
 from runbook_lib.runbook.requirements import parse as parse_requirements
 
 __all__ = ["SPECS", "Param", "validate"]
@@ -83,7 +84,7 @@ SPECS: dict[str, dict[str, Param]] = {
                         "(empty: the example cdk synth template)", _string),
         "requirements": Param("what the API needs: comma-separated ids or a .json/.yaml file (empty: the six "
                               "defaults)", _requirements),
-        "replay": Param("none: predict only (the replay behind an echo API is not built yet)", _choice(("none",))),
+        "replay": Param("; ".join(f"{k}: {v}" for k, v in REPLAYS.items()), _choice(list(REPLAYS))),
     },
     "05_fix_safely": {
         **_COMMON,

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from runbook_lib.aws import path_stack
+from runbook_lib.aws.distribution import wait_all_deployed
 from runbook_lib.aws.path_stack import BASE_PATH, FIX_IDS, MULTI_LEVEL_KEY, PREFIX_STAGE
 from runbook_lib.aws.target import Target
 from runbook_lib.runbook import probes
@@ -28,7 +29,7 @@ from runbook_lib.runbook.progress import bar
 
 __all__ = [
     "CUSTOM_DOMAIN_DEVIATION", "FIXES", "FIX_IDS", "VIEWER_PATH", "FixOutcome", "PathFix", "comparison_table",
-    "evidence", "probe_fix", "run_all", "show_symptom",
+    "evidence", "probe_all", "probe_fix", "run_all", "show_symptom",
 ]
 
 VIEWER_PATH = "/api/items"
@@ -171,7 +172,7 @@ def _probe_base_path_mapping(target: Target, outcome: FixOutcome, fix: PathFix, 
 def probe_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str = "") -> FixOutcome:
     """Viewer GET /api/items through CloudFront with ``fix_id`` applied; what the echo function received."""
     fix = FIXES[path_stack.check_fix_id(fix_id)]
-    where = path_stack.locate(target, stack_name)
+    where = path_stack.locate_fix(target, stack_name, fix_id)
     via_cf = _via_cloudfront(target, where.domain, VIEWER_PATH)
     outcome = _outcome(fix, target, shown_locally=False, verified=False, observed=[via_cf])
     if fix_id == "path-fix-base-path-mapping" and target.is_local:
@@ -194,12 +195,23 @@ def probe_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
 
 def run_all(target: Target, stack_name: str = path_stack.DEFAULT_STACK, progress: bool = True, *,
             domain_name: str = "", certificate_arn: str = "", parent: str = "") -> list[FixOutcome]:
-    """Build the pitfall, then apply and probe each fix in turn; the stack is left with the last fix.
+    """Deploy the pitfall and every fix side by side (``path_stack.deploy``), wait for them all at once (one
+    deployment round), then prove each fix (:func:`probe_all`)."""
+    ids = path_stack.deploy(target, stack_name, domain_name=domain_name, certificate_arn=certificate_arn,
+                            parent=parent)
+    wait_all_deployed(target, ids, progress=progress)
+    return probe_all(target, stack_name, progress, domain_name=domain_name, certificate_arn=certificate_arn)
+
+
+def probe_all(target: Target, stack_name: str = path_stack.DEFAULT_STACK, progress: bool = True, *,
+              domain_name: str = "", certificate_arn: str = "") -> list[FixOutcome]:
+    """Prove each fix on the distributions ``path_stack.deploy`` made: the /api resource is added first (API
+    Gateway only: nothing to propagate), then each fix is probed through its own distribution.
 
     On AWS the base-path-mapping fix needs a domain you control and its ACM certificate; without them it
     is reported as not run (not verified), and the others still run.
     """
-    path_stack.build_broken(target, stack_name, progress=False, parent=parent)
+    path_stack.add_api_resource(target, stack_name)
     outcomes = []
     for fix_id in bar(FIX_IDS, desc="path fixes", disable=not progress):
         if fix_id == "path-fix-base-path-mapping" and not target.is_local and not (domain_name and certificate_arn):
@@ -208,7 +220,6 @@ def run_all(target: Target, stack_name: str = path_stack.DEFAULT_STACK, progress
                 note="not run: pass domain_name and certificate_arn (a domain you control and "
                 "an issued ACM certificate for it) to apply it on AWS"))
             continue
-        path_stack.apply_fix(target, stack_name, fix_id, domain_name=domain_name, certificate_arn=certificate_arn)
         outcomes.append(probe_fix(target, stack_name, fix_id, domain_name=domain_name))
     return outcomes
 

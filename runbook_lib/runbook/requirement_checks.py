@@ -3,12 +3,14 @@
 :func:`probes_for` adds the probes a requirement needs beyond the default matrix; :func:`evaluate` turns the
 observations into one :class:`~runbook_lib.runbook.requirements.Verdict` per requirement. A requirement is met
 only when every probe that decides it was answered by the party that can report it and showed what the API
-needs; unmet when one showed otherwise; unknown when none could tell. An emulator deviation never makes a
-requirement met: a verdict lists the deviations its probes went through.
+needs; unmet when one showed otherwise, or was refused before the API exactly as the model predicts (a 403 to the
+viewer's Host, a method CloudFront does not allow); unknown when none could tell. An emulator deviation never
+makes a requirement met: a verdict lists the deviations its probes went through.
 """
 
 from __future__ import annotations
 
+import numbers
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ _PHRASE = {
     "authorization": "your API does not get the viewer's Authorization header",
     "host-is-api": "your API does not see its own host name",
     "methods": "not every method reaches your API",
-    "path-reaches-route": "/api/<x> does not reach a route of your API",
+    "path-reaches-route": "{prefix}<x> does not reach a route of your API",
     "not-cached": "a response to one Authorization may be served to a viewer with another",
 }
 
@@ -69,7 +71,11 @@ class _Seen:
     why: str
 
 
-def _echo(obs: Observation, judge: Callable[[Observation], tuple[bool, str]]) -> _Seen:
+def _echo(obs: Observation, judge: Callable[[Observation], tuple[bool, str]],
+          refused: frozenset[str] = frozenset()) -> _Seen:
+    if obs.probe.id in refused:
+        return _Seen(obs.probe.id, False, f"{obs.probe.id}: refused with {obs.status} by {obs.served_by} before it "
+                     "reached the API, as the model predicts")
     if obs.error or obs.served_by != "api":
         return _Seen(obs.probe.id, None, f"{obs.probe.id}: answered {obs.status} by {obs.served_by}, not the API")
     ok, why = judge(obs)
@@ -99,8 +105,10 @@ def _cookie(name: str) -> Callable[[Observation], tuple[bool, str]]:
     return judge
 
 
-def _method(obs: Observation) -> _Seen:
+def _method(obs: Observation, refused: frozenset[str]) -> _Seen:
     m, pid = obs.probe.method, obs.probe.id
+    if pid in refused:
+        return _echo(obs, lambda o: (False, ""), refused)
     if m == "HEAD":
         # A HEAD answer has no body to tell the echo by; a 200 carrying API Gateway's request id shows that
         # API Gateway routed it (a missing route is a 403 "Missing Authentication Token":
@@ -113,12 +121,12 @@ def _method(obs: Observation) -> _Seen:
     return _echo(obs, lambda o: (o.get("api.method") == m, f"{m} arrived as {o.get('api.method')}"))
 
 
-def _route(obs: Observation) -> _Seen:
+def _route(obs: Observation, refused: frozenset[str]) -> _Seen:
     pid, body = obs.probe.id, str(obs.get("response.body"))
     if obs.served_by == "s3" or (obs.served_by == "api-gateway" and "Missing Authentication Token" in body):
         return _Seen(pid, False, f"{pid}: {obs.probe.path} answered {obs.status} by {obs.served_by}"
                      + (" (Missing Authentication Token)" if obs.served_by == "api-gateway" else ""))
-    return _echo(obs, lambda o: (True, f"{o.probe.path} reached route {o.get('api.path')}"))
+    return _echo(obs, lambda o: (True, f"{o.probe.path} reached route {o.get('api.path')}"), refused)
 
 
 def _cached(obs: list[Observation], local: bool, predicted: Verdict | None) -> list[_Seen]:
@@ -141,28 +149,48 @@ def _cached(obs: list[Observation], local: bool, predicted: Verdict | None) -> l
     return [seen]
 
 
-def _seen(rid: str, obs: list[Observation], api_host: str, local: bool, predicted: Verdict | None) -> list[_Seen]:
+def _seen(rid: str, obs: list[Observation], api_host: str, local: bool, predicted: Verdict | None,
+          api_prefix: str = "/api/", refused: frozenset[str] = frozenset()) -> list[_Seen]:
     def having(check: str) -> list[Observation]:
         return [o for o in obs if check in o.probe.checks]
 
+    def echo(o: Observation, judge: Callable[[Observation], tuple[bool, str]]) -> _Seen:
+        return _echo(o, judge, refused)
+
     if rid == "query-strings":
-        return [_echo(o, _query) for o in having("api.query") if o.probe.query and o.probe.scheme == "https"]
+        return [echo(o, _query) for o in having("api.query") if o.probe.query and o.probe.scheme == "https"]
     if rid == "authorization":
-        return [_echo(o, _header("Authorization")) for o in having("api.header.authorization")]
+        return [echo(o, _header("Authorization")) for o in having("api.header.authorization")]
     if rid == "host-is-api":
-        return [_echo(o, lambda x: (str(x.get("api.header.host")).lower() == api_host.lower(),
-                                    f"the API saw Host: {x.get('api.header.host')} (its own: {api_host})"))
+        return [echo(o, lambda x: (str(x.get("api.header.host")).lower() == api_host.lower(),
+                                   f"the API saw Host: {x.get('api.header.host')} (its own: {api_host})"))
                 for o in having("api.header.host")]
     if rid == "methods":
-        return [_method(o) for o in obs if o.probe.id.startswith("method-")]
+        return [_method(o, refused) for o in obs if o.probe.id.startswith("method-")]
     if rid == "path-reaches-route":
-        return [_route(o) for o in obs if o.probe.path.startswith("/api/") and o.probe.scheme == "https"
+        return [_route(o, refused) for o in obs if o.probe.path.startswith(api_prefix) and o.probe.scheme == "https"
                 and o.probe.id not in CACHE_PROBES and o.probe.id.startswith(("query-single", "method-get", "path-"))]
     if rid == "not-cached":
         return _cached(obs, local, predicted)
     kind, _, name = rid.partition(":")
     mine = [o for o in obs if o.probe.id == f"requirement-{kind}-{name.lower()}"]
-    return [_echo(o, _header(name) if kind == "header" else _cookie(name)) for o in mine]
+    return [echo(o, _header(name) if kind == "header" else _cookie(name)) for o in mine]
+
+
+def _refused(table: pd.DataFrame | None) -> frozenset[str]:
+    """Probes the model predicts are refused before the API (an error status from CloudFront, API Gateway or S3)
+    and that were refused just so: their status and who answered match the model, or differ only by a
+    documented deviation (which :func:`_deviations` then names)."""
+    if table is None or not len(table):
+        return frozenset()
+    refused = set()
+    for probe, rows in table[table["check"].isin(("status", "served_by"))].groupby("probe"):
+        want = dict(zip(rows["check"], rows["expected"], strict=True))
+        status, who = want.get("status"), want.get("served_by", "")
+        if (isinstance(status, numbers.Real) and float(status) >= 400 and who != "api"
+                and rows["verdict"].isin(("pass", "deviation")).all()):
+            refused.add(str(probe))
+    return frozenset(refused)
 
 
 #: The api.* check each requirement reads (besides who answered and the status).
@@ -187,29 +215,40 @@ def _deviations(table: pd.DataFrame | None, probe_ids: list[str], local: bool, r
     return found
 
 
+def _joined(seen: list[_Seen]) -> str:
+    """The probes' reasons, probes with the same reason named together (``a, b: refused with 403 ...``)."""
+    by_reason: dict[str, list[str]] = {}
+    for s in seen:
+        reason = s.why[len(s.probe) + 2:] if s.why.startswith(f"{s.probe}: ") else s.why
+        by_reason.setdefault(reason, []).append(s.probe)
+    return "; ".join(f"{', '.join(ids)}: {reason}" for reason, ids in by_reason.items())
+
+
 def _combine(rid: str, seen: list[_Seen]) -> tuple[bool | None, str]:
     bad = [s for s in seen if s.ok is False]
     if bad:
-        return False, "; ".join(s.why for s in bad)
+        return False, _joined(bad)
     unknown = [s for s in seen if s.ok is None]
     if not seen or unknown:
-        return None, "; ".join(s.why for s in unknown) or f"no probe decides {rid}"
-    return True, "; ".join(s.why for s in seen)
+        return None, _joined(unknown) or f"no probe decides {rid}"
+    return True, _joined(seen)
 
 
 def evaluate(requirement_ids: Iterable[str], observations: list[Observation], *, api_host: str,
              table: pd.DataFrame | None = None, predicted: list[Verdict] | None = None,
-             local: bool = False) -> list[Verdict]:
+             local: bool = False, api_prefix: str = "/api/") -> list[Verdict]:
     """Observed verdicts, one per requirement, from the probes' observations.
 
     ``api_host``: the API origin's own host name on the target; ``table``: the results table (to name the
-    deviations a requirement went through); ``predicted``: :func:`requirements.predict` for the same ids (the
-    model's side and its fixes).
+    deviations a requirement went through, and the probes refused as predicted); ``predicted``:
+    :func:`requirements.predict` for the same ids (the model's side and its fixes); ``api_prefix``: the viewer
+    paths of the API's behavior whose probes decide ``path-reaches-route`` (``/api/`` for ``/api/*``).
     """
     model = {v.id: v for v in predicted or []}
+    refused = _refused(table)
     verdicts = []
     for rid in requirements.parse(list(requirement_ids)):
-        seen = _seen(rid, observations, api_host, local, model.get(rid))
+        seen = _seen(rid, observations, api_host, local, model.get(rid), api_prefix, refused)
         met, evidence = _combine(rid, seen)
         pred = model.get(rid)
         fix = "" if met else _fix(met, pred)
@@ -229,16 +268,16 @@ def _fix(met: bool | None, pred: Verdict | None) -> str:
             "decide only when the echo API answers them (build the stack with notebook 01_build_origin).")
 
 
-def unmet_phrases(verdicts: list[Verdict]) -> list[str]:
-    """One phrase per requirement not met, for the run's verdict line."""
+def unmet_phrases(verdicts: list[Verdict], api_prefix: str = "/api/") -> list[str]:
+    """One phrase per requirement not met, for the run's verdict line (``api_prefix``: the API behavior's paths)."""
     out = []
     for v in verdicts:
         if v.met is True:
             continue
         kind, _, name = v.id.partition(":")
-        phrase = _PHRASE.get(v.id) or f"your API does not get the {kind} {name}"
+        phrase = (_PHRASE.get(v.id) or f"your API does not get the {kind} {name}").format(prefix=api_prefix)
         if v.met is None:
-            phrase = f"unknown whether {requirements.describe(v.id)} ({v.id})"
+            phrase = f"unknown whether {requirements.describe(v.id).replace('/api/', api_prefix)} ({v.id})"
         # The model says why in the user's terms ("legacy settings with QueryString=false"); the probes show it.
         first, *rest = v.evidence.split("; ")
         shown = first + (f" (and {len(rest)} more)" if rest else "")
