@@ -36,7 +36,7 @@ def one_distribution() -> None:
         check(str(path))
         first = time.perf_counter() - start
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "runbook_lib", "check", str(path), "--json"],
+        proc = subprocess.run([sys.executable, "-m", "runbook_lib", "check", str(path), "--json", "--replay", "none"],
                               capture_output=True, cwd=ROOT, check=False)
         cli = time.perf_counter() - start
         print(f"check {path.name:42} in-process {first * 1000:6.1f} ms, CLI process {cli:5.2f} s "

@@ -19,18 +19,48 @@ from stubbing import stubbed_aws
 from runbook_lib.aws import deployments, path_stack, provision, variants
 from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.target import connect
+from runbook_lib.cloudfront.configs import API_AUTH_AND_QUERY, to_cache_policy_config
 from runbook_lib.runbook import pitfalls
 
 try:
     from tests import stubbing as aws_stubs
-    from tests.test_provision_aws import deployed_config
+    from tests import test_path_fixes as pf
+    from tests.test_provision_aws import (
+        API_ID,
+        DIST_ARN,
+        DIST_ID,
+        DOMAIN,
+        OAC_ID,
+        POLICY_ID,
+        POLICY_NAME,
+        POLICY_TAG,
+        TAG,
+        bucket,
+        deployed_config,
+        no_sleep,  # noqa: F401 - a fixture
+    )
 except ImportError:  # pragma: no cover - tests/ run without a package __init__
     import stubbing as aws_stubs  # type: ignore[no-redef]
-    from test_provision_aws import deployed_config  # type: ignore[no-redef]
+    import test_path_fixes as pf  # type: ignore[no-redef]
+    from test_provision_aws import (  # type: ignore[no-redef]
+        API_ID,
+        DIST_ARN,
+        DIST_ID,
+        DOMAIN,
+        OAC_ID,
+        POLICY_ID,
+        POLICY_NAME,
+        POLICY_TAG,
+        TAG,
+        bucket,
+        deployed_config,
+        no_sleep,  # noqa: F401 - a fixture
+    )
 
 STACK = "rb-test"
 REGION = "eu-west-1"
 VARIANT_COMMENT = "runbook:stack=rb-test variant=allviewer"
+aws = pf.aws  # the stubbed target with apigatewayv2 too (a fixture)
 
 
 def _summary(dist_id: str, comment: str) -> dict[str, Any]:
@@ -111,6 +141,89 @@ def test_aws_the_distribution_quota_is_counted_before_creating(have: int, to_cre
         line, is_near = variants.quota_note(aws.target, to_create)
         aws.assert_done()
     assert is_near is near and words in line and variants.QUOTAS_PAGE in line
+
+
+def _built(region: str = REGION) -> provision.Stack:
+    """What provision.build returns for the lab's stack (its own calls are tests/test_provision_aws.py's)."""
+    return provision.Stack(name=STACK, target="aws", region=region, preset="recommended", api_id=API_ID,
+                           bucket=bucket(region), oac_id=OAC_ID, distribution_id=DIST_ID, domain_name=DOMAIN)
+
+
+def _variant_created(aws: aws_stubs.StubbedAws, dist_id: str, variant: str, parent: str = "") -> None:
+    tags = [{"Key": "runbook:stack", "Value": STACK}, *([{"Key": "runbook:parent", "Value": parent}] if parent
+                                                         else []), {"Key": "runbook:variant", "Value": variant}]
+    aws.ok("cloudfront", "CreateDistributionWithTags",
+           {"Distribution": aws_stubs.distribution(dist_id, deployed_config(REGION, "recommended"), "InProgress")},
+           {"DistributionConfigWithTags": {"DistributionConfig": ANY, "Tags": {"Items": tags}}})
+
+
+def test_aws_the_lab_deploys_once_and_without_the_refused_policy_has_no_such_configuration(
+        monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]) -> None:
+    """On AWS the origin request policy naming Authorization is refused (the pitfall's symptom): the lab deploys its
+    own distribution and four variants, and waits once for all five."""
+    monkeypatch.setattr(provision, "build", lambda *a, **k: _built())
+    own = aws_stubs.distribution_list(aws_stubs.distribution_summary(DIST_ID, deployed_config(REGION, "recommended")))
+    policy_config = {**to_cache_policy_config(API_AUTH_AND_QUERY), "Name": POLICY_NAME}
+    with stubbed_aws(REGION) as aws:
+        for _ in range(3):  # what exists: variants, the stack's own distribution; then the quota's count
+            aws.ok("cloudfront", "ListDistributions", aws_stubs.distribution_list(), {})
+        aws.ok("sts", "GetCallerIdentity", aws_stubs.caller_identity(), {})
+        aws.ok("cloudfront", "ListCachePolicies", aws_stubs.cache_policy_list(), {"Type": "custom"})
+        aws.ok("cloudfront", "CreateCachePolicy",
+               {"CachePolicy": aws_stubs.cache_policy(POLICY_ID, policy_config), "ETag": "ECP1"},
+               {"CachePolicyConfig": policy_config})
+        aws.ok("cloudfront", "ListDistributions", own, {})  # the policy is recorded on the lab's distribution
+        aws.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": [TAG]}}, {"Resource": DIST_ARN})
+        aws.ok("cloudfront", "TagResource", {}, {"Resource": DIST_ARN, "Tags": {"Items": [POLICY_TAG]}})
+        aws.error("cloudfront", "CreateOriginRequestPolicy", "InvalidArgument",
+                  "The parameter Headers contains Authorization that is not allowed.", 400)
+        aws.ok("cloudfront", "ListDistributions", own, {})  # its variants: none yet
+        ids = ["E2LEGACY", "E3OPTIMIZED", "E4ALLVIEWER", "E5AUTHKEY"]
+        for dist_id, variant in zip(ids, ("legacy-no-query", "caching-optimized", "allviewer", "custom-auth-in-key"),
+                                    strict=True):
+            _variant_created(aws, dist_id, variant, parent="rb-main")
+        for dist_id in [DIST_ID, *ids]:  # ONE wait: every distribution is polled in the same loop
+            aws.ok("cloudfront", "GetDistribution", {"Distribution": aws_stubs.distribution(
+                dist_id, deployed_config(REGION, "recommended"), "InProgress"), "ETag": "E1"}, {"Id": dist_id})
+        for dist_id in [DIST_ID, *ids]:
+            aws.ok("cloudfront", "GetDistribution", {"Distribution": aws_stubs.distribution(
+                dist_id, deployed_config(REGION, "recommended")), "ETag": "E1"}, {"Id": dist_id})
+        lab = pitfalls.Lab(aws.target, STACK, progress=False, parent="rb-main")
+        shown = lab.deploy(("lab",))
+        aws.assert_done()
+    assert list(lab.distributions) == ["recommended", "legacy-no-query", "caching-optimized", "allviewer",
+                                       "custom-auth-in-key"]
+    assert no_sleep == [15.0] and "+ 6 to create" in shown.quota  # planned before the refusal
+    policy_id, err = lab.orp_attempt()  # kept: the refusal is the pitfall's symptom
+    assert policy_id is None and err is not None and err.response["Error"]["Code"] == "InvalidArgument"
+
+
+def test_aws_the_path_fixes_deploy_without_a_domain_and_do_not_wait(monkeypatch: pytest.MonkeyPatch,
+                                                                   aws: aws_stubs.StubbedAws) -> None:
+    """Without domain_name and certificate_arn the base-path-mapping fix is left out on AWS; the other two fixes that
+    change CloudFront get a distribution each, and nothing is waited for (the caller waits for all at once)."""
+    monkeypatch.setattr(provision, "build", lambda *a, **k: _built())
+    config = pf.broken_config(aws.target)
+    pf.queue_locate(aws, config)
+    aws.ok("apigateway", "GetResources", {"items": [{"id": "root00", "path": "/"}, {"id": "r1", "path": "/items"}]},
+           {"restApiId": pf.API_ID, "limit": 500})
+    aws.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": config, "ETag": "E1"},
+           {"Id": pf.DIST_ID})  # already the pitfall: not updated
+    aws.ok("apigateway", "GetStages", {"item": [{"stageName": "prod"}]}, {"restApiId": pf.API_ID})
+    aws.ok("apigateway", "CreateDeployment", {"id": "dep003"},
+           {"restApiId": pf.API_ID, "stageName": "api", "description": ANY})
+    aws.error("cloudfront", "DescribeFunction", "NoSuchFunctionExists", "The function does not exist.", 404)
+    aws.ok("cloudfront", "CreateFunction", {"FunctionSummary": pf.function_summary(), "ETag": "F1"})
+    aws.ok("cloudfront", "DescribeFunction", {"FunctionSummary": pf.function_summary(), "ETag": "F1"})
+    aws.ok("cloudfront", "PublishFunction", {"FunctionSummary": pf.function_summary("LIVE")})
+    aws.ok("cloudfront", "ListDistributions", aws_stubs.distribution_list(), {})
+    for dist_id, fix_id in (("E2ORIGINPATH", "path-fix-origin-path"), ("E3FUNCTION", "path-fix-cloudfront-function")):
+        aws.ok("cloudfront", "CreateDistributionWithTags", {"Distribution": aws_stubs.distribution(
+            dist_id, config, "InProgress")}, {"DistributionConfigWithTags": {"DistributionConfig": ANY, "Tags": {
+                "Items": [{"Key": "runbook:stack", "Value": pf.STACK}, {"Key": "runbook:variant", "Value": fix_id}]}}})
+    ids = path_stack.deploy(aws.target, pf.STACK)
+    aws.assert_done()
+    assert ids == [pf.DIST_ID, "E2ORIGINPATH", "E3FUNCTION"]
 
 
 # --- local: the real MiniStack, CloudFront's propagation simulated ---------------------------------------------

@@ -211,6 +211,8 @@ def test_a_fix_whose_probes_fail_is_rolled_back_with_its_new_policy(local_target
 def test_cli_apply_of_a_plan_on_the_local_aws(local_target: Target, tmp_path: Path) -> None:
     dist_id = _built(local_target, "fix-cli", preset="caching-optimized")
     endpoint = local_target.endpoint_url or ""
+    code, met = _checked(local_target, dist_id)
+    assert code == 1 and met["query-strings"] is False, met
     plan = tmp_path / "plan.json"
     assert main(["fix", f"distribution:{dist_id}", "--plan", str(plan), "--target", "local",
                  "--endpoint-url", endpoint], io.StringIO()) == 0
@@ -220,6 +222,9 @@ def test_cli_apply_of_a_plan_on_the_local_aws(local_target: Target, tmp_path: Pa
     live = _live(local_target, dist_id)[0]
     assert live == fix_plan.load_plan(plan).fixed_config
     assert _api_behavior(live)["CachePolicyId"] == CACHING_DISABLED != CACHING_OPTIMIZED
+    # The whole chain on the command line: check, plan, apply, check again (exit 0, all six met).
+    code, met = _checked(local_target, dist_id)
+    assert code == 0 and len(met) == 6 and all(v is True for v in met.values()), met
 
 
 def test_notebook_05_plans_by_default_and_applies_when_asked(local_target: Target, tmp_path: Path,

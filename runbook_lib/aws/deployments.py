@@ -29,6 +29,7 @@ __all__ = [
     "LEDGER_FILE",
     "SIMULATE_ENV",
     "Wait",
+    "exempt",
     "install",
     "poll_interval",
     "read_ledger",
@@ -52,6 +53,8 @@ _lock = threading.Lock()
 _ready: dict[str, float] = {}
 #: distributions this process changed and has not waited for since.
 _unwaited: set[str] = set()
+#: distributions that only model nothing (a replay on the emulator): never simulated, never in the ledger.
+_exempt: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def install(client: Any, simulate_seconds: float) -> None:
     report that distribution ``InProgress`` until ``simulate_seconds`` after the change."""
     def changed(parsed: dict[str, Any], **_: Any) -> None:
         dist_id = (parsed.get("Distribution") or {}).get("Id")
-        if dist_id:
+        if dist_id and dist_id not in _exempt:
             with _lock:
                 _ready[dist_id] = time.time() + simulate_seconds
                 _unwaited.add(dist_id)
@@ -106,6 +109,15 @@ def install(client: Any, simulate_seconds: float) -> None:
         events.register(f"after-call.cloudfront.{op}", changed)
     if simulate_seconds > 0:
         events.register("after-call.cloudfront.GetDistribution", status)
+
+
+def exempt(distribution_id: str) -> None:
+    """Leave ``distribution_id`` out of the simulation and the ledger from now on: it exists only on the emulator
+    (``check --replay local``), so its deployments model no cost on AWS (issue 13)."""
+    with _lock:
+        _exempt.add(distribution_id)
+        _ready.pop(distribution_id, None)
+        _unwaited.discard(distribution_id)
 
 
 def take_changed(distribution_id: str) -> bool:

@@ -72,18 +72,26 @@ def distribution_config(target: Target, stack: Stack, preset: presets.Preset, ca
 
 
 @aws_errors
-def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True) -> None:
-    """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar."""
-    wait_all_deployed(target, [distribution_id], timeout=timeout, progress=progress)
+def wait_deployed(target: Target, distribution_id: str, timeout: float = 1800, progress: bool = True,
+                  counted: bool = True) -> None:
+    """Poll until the distribution is ``Deployed`` (minutes on AWS, at once locally), with a progress bar.
+    ``counted``: see :func:`wait_all_deployed`."""
+    wait_all_deployed(target, [distribution_id], timeout=timeout, progress=progress, counted=counted)
 
 
 @aws_errors
 def wait_all_deployed(target: Target, distribution_ids: Iterable[str], timeout: float = 1800,
-                      progress: bool = True) -> None:
+                      progress: bool = True, counted: bool = True) -> None:
     """Poll until every distribution in ``distribution_ids`` is ``Deployed``: one wait and one progress bar for
-    all, so changes made together propagate together (one round, :mod:`~runbook_lib.aws.deployments`)."""
+    all, so changes made together propagate together (one round, :mod:`~runbook_lib.aws.deployments`).
+
+    ``counted=False``: the distributions stand for nothing on AWS (a local replay): their propagation is not
+    simulated and their waits are not in the deployment ledger (:func:`deployments.exempt`).
+    """
     cf = target.client("cloudfront")
     ids = tuple(dict.fromkeys(distribution_ids))
+    for dist_id in ids if not counted else ():
+        deployments.exempt(dist_id)
     start, began = time.monotonic(), time.time()
     changed = [d for d in ids if deployments.take_changed(d)]
     pending = {d: s for d in ids if (s := _status(cf, d)) != "Deployed"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 
 from runbook_lib.errors import ParameterError
 
@@ -21,6 +22,8 @@ __all__ = [
     "fit",
     "lab_stack",
     "paths_stack",
+    "REPLAY_PREFIX",
+    "replay_stack",
     "stack_name_problem",
 ]
 
@@ -91,3 +94,18 @@ def lab_stack(stack_name: str) -> str:
 def paths_stack(stack_name: str) -> str:
     """The path-fix stack of the pitfalls lab, a child of ``stack_name`` (by its ``runbook:parent`` tag)."""
     return f"{stack_name}-paths"
+
+
+#: Every replay stack's name starts so (``check --replay``: a user's distribution recreated behind the echo API).
+REPLAY_PREFIX = "cf-apigw-replay-"
+
+
+def replay_stack(token: str = "") -> str:
+    """A replay's stack: ``cf-apigw-replay-<8 hex>``, new for each run (``token`` fixes the suffix, for tests), so
+    two replays never share a name and a leftover of a crashed one is found by its name
+    (``replay.remove(target, name)``)."""
+    name = f"{REPLAY_PREFIX}{token or secrets.token_hex(4)}"
+    problem = stack_name_problem(name)
+    if problem:
+        raise ParameterError(f"Replay stack name {name!r}: {problem}")
+    return name

@@ -28,6 +28,10 @@ __all__ = [
     "delete_policy",
     "find_api",
     "find_distribution",
+    "find_http_apis",
+    "mark",
+    "marked_functions",
+    "marked_policies",
     "owned_policies",
     "parent_of",
     "policy_tag",
@@ -83,6 +87,42 @@ def _api_tags(target: Target, stack_name: str) -> dict[str, str] | None:
             if api.get("tags", {}).get(TAG_KEY) == stack_name:
                 return {"id": str(api["id"]), **api["tags"]}
     return None
+
+
+def find_http_apis(target: Target, stack_name: str) -> list[str]:
+    """The IDs of the HTTP APIs (API Gateway v2) tagged ``runbook:stack=<stack_name>``."""
+    v2 = target.client("apigatewayv2")
+    return [str(api["ApiId"]) for page in v2.get_paginator("get_apis").paginate()
+            for api in page.get("Items", []) if (api.get("Tags") or {}).get(TAG_KEY) == stack_name]
+
+
+def mark(stack_name: str) -> str:
+    """The Comment that records ``stack_name`` as the owner of what takes no tags (a replay's policies and
+    CloudFront Functions), so that a stack whose distribution was never created still finds them."""
+    return f"{TAG_KEY}={stack_name}"
+
+
+@aws_errors
+def marked_policies(target: Target, stack_name: str) -> list[tuple[PolicyKind, str]]:
+    """(kind, ID) of each custom cache / origin request policy whose Comment is exactly :func:`mark`."""
+    cf = target.client("cloudfront")
+    found: list[tuple[PolicyKind, str]] = []
+    for kind, call, key in (("cache", cf.list_cache_policies, "CachePolicy"),
+                            ("origin-request", cf.list_origin_request_policies, "OriginRequestPolicy")):
+        listed = aws_call(f"cloudfront.List{key}s", call, Type="custom")[f"{key}List"].get("Items", []) or []
+        found += [(kind, str(i[key]["Id"])) for i in listed  # type: ignore[misc]
+                  if i[key][f"{key}Config"].get("Comment") == mark(stack_name)]
+    return found
+
+
+@aws_errors
+def marked_functions(target: Target, stack_name: str) -> list[str]:
+    """The names of the CloudFront Functions whose Comment is exactly :func:`mark`."""
+    cf = target.client("cloudfront")
+    listed = aws_call("cloudfront.ListFunctions", cf.list_functions)["FunctionList"].get("Items", []) or []
+    # Listed once per stage (DEVELOPMENT and LIVE); the name once.
+    return list(dict.fromkeys(str(f["Name"]) for f in listed
+                              if f.get("FunctionConfig", {}).get("Comment") == mark(stack_name)))
 
 
 def find_api(target: Target, stack_name: str) -> str | None:

@@ -105,6 +105,25 @@ class Target:
             return {**self.api_origin(api_id, "-"), "OriginPath": f"/_aws/execute-api/{api_id}"}
         return aws_api_stage_origin(api_id, self.region)
 
+    def echo_origin(self, api_id: str, origin_path: str) -> dict[str, Any]:
+        """The origin fields that put API ``api_id`` where a user's API origin with ``origin_path`` was, keeping
+        OriginPath's meaning: CloudFront prefixes it to the viewer path, and API Gateway takes the first segment
+        after the host as the stage (``$default`` of an HTTP API takes none)
+        (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html).
+
+        On AWS: the execute-api domain with ``origin_path``. Locally MiniStack's ``/_aws/execute-api/{api_id}``
+        prefix goes before it, since the execute-api host cannot be an origin here (``local-origin-address``).
+        """
+        stage_origin = self.api_stage_origin(api_id)
+        return {**stage_origin, "OriginPath": stage_origin["OriginPath"] + origin_path}
+
+    def placeholder_origin(self) -> dict[str, Any]:
+        """A harmless custom origin for a replay's origins that are not APIs (S3 sites, other hosts): nothing is
+        probed there. Locally MiniStack's own port; on AWS ``example.com`` (reserved, RFC 2606)."""
+        if self.is_local:
+            return {**self.api_origin("-", "-"), "OriginPath": ""}
+        return {**aws_api_origin("-", "-", self.region), "DomainName": "example.com", "OriginPath": ""}
+
     def as_on_aws(self, config: dict[str, Any], origin_id: str, api_id: str, stage: str) -> dict[str, Any]:
         """``config`` with origin ``origin_id`` given its AWS address: what the same distribution is on AWS.
 

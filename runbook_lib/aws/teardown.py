@@ -15,7 +15,15 @@ from typing import Any
 from runbook_lib.aws import variants
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
 from runbook_lib.aws.distribution import wait_all_deployed
-from runbook_lib.aws.ownership import delete_policy, find_api, find_distribution, owned_policies
+from runbook_lib.aws.ownership import (
+    delete_policy,
+    find_api,
+    find_distribution,
+    find_http_apis,
+    marked_functions,
+    marked_policies,
+    owned_policies,
+)
 from runbook_lib.aws.stack import TAG_KEY, account_id, resource_names
 from runbook_lib.aws.target import Target
 
@@ -23,14 +31,16 @@ __all__ = ["remove", "remove_all"]
 
 
 @aws_errors
-def remove(target: Target, stack_name: str, progress: bool = True) -> list[str]:
-    """Remove everything ``provision.build`` made for ``stack_name`` (and its variants) and nothing else; returns
-    what it removed. :func:`remove_all` for one stack."""
-    return remove_all(target, [stack_name], progress)
+def remove(target: Target, stack_name: str, progress: bool = True, counted: bool = True,
+           replay: bool = False) -> list[str]:
+    """Remove everything ``provision.build`` (or ``replay.build``) made for ``stack_name`` (and its variants) and
+    nothing else; returns what it removed. :func:`remove_all` for one stack."""
+    return remove_all(target, [stack_name], progress, counted, replay)
 
 
 @aws_errors
-def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True) -> list[str]:
+def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True, counted: bool = True,
+               replay: bool = False) -> list[str]:
     """Remove every stack in ``stack_names`` together; returns what was removed.
 
     On AWS a distribution must be disabled, and that change deployed (minutes), before it can be deleted
@@ -38,6 +48,11 @@ def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True
     distribution of every stack (each stack's own and its variants, :mod:`~runbook_lib.aws.variants`) is disabled
     first, then ONE wait covers them all (one deployment round, :mod:`~runbook_lib.aws.deployments`), then each is
     deleted. The policies a stack's distribution records are deleted after that, once nothing uses them.
+    ``counted``: see ``distribution.wait_all_deployed``.
+
+    ``replay``: the stacks are replays (``aws.replay``), which also own the policies and CloudFront Functions whose
+    Comment is exactly ``runbook:stack=<stack>`` (found even when a crash left no distribution to record them on),
+    and any number of REST and HTTP APIs tagged with the stack.
     """
     stacks = list(dict.fromkeys(stack_names))
     account = account_id(target) if stacks else ""
@@ -47,7 +62,7 @@ def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True
     dists = [d for s in stacks for d in found[s]]
     etags = {str(d["Id"]): _disable(target, str(d["Id"])) for d in dists}
     if dists:
-        wait_all_deployed(target, list(etags), progress=progress)
+        wait_all_deployed(target, list(etags), progress=progress, counted=counted)
     cf = target.client("cloudfront")
     removed: list[str] = []
     for dist_id in etags:
@@ -56,7 +71,8 @@ def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True
         removed.append(f"distribution {dist_id}")
     for stack_name in stacks:
         removed += [r for kind, policy_id in policies[stack_name] if (r := delete_policy(target, kind, policy_id))]
-        removed += _remove_rest(target, stack_name, resource_names(stack_name, account, target.region))
+        removed += _teardown_marked(target, stack_name) if replay else []
+        removed += _remove_rest(target, stack_name, resource_names(stack_name, account, target.region), replay)
     return removed
 
 
@@ -81,8 +97,8 @@ def _disable(target: Target, dist_id: str) -> str:
                         IfMatch=current["ETag"], DistributionConfig=cfg)["ETag"])
 
 
-def _remove_rest(target: Target, stack_name: str, names: dict[str, str]) -> list[str]:
-    """Everything of the stack but its distributions and policies: OAC, bucket, API, function, role."""
+def _remove_rest(target: Target, stack_name: str, names: dict[str, str], replay: bool) -> list[str]:
+    """Everything of the stack but its distributions and policies: OAC, bucket, API(s), function, role."""
     removed: list[str] = []
     cf = target.client("cloudfront")
     for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) or []:
@@ -92,13 +108,35 @@ def _remove_rest(target: Target, stack_name: str, names: dict[str, str]) -> list
                      IfMatch=etag)
             removed.append(f"origin access control {names['oac']}")
     removed += _teardown_bucket(target, stack_name, names["bucket"])
-    api_id = find_api(target, stack_name)
-    if api_id:
-        apig = target.client("apigateway")
-        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
-        removed.append(f"REST API {api_id}")
+    removed += _teardown_apis(target, stack_name, replay)
     removed += _teardown_function(target, stack_name, names["function"])
     removed += _teardown_role(target, stack_name, names["role"])
+    return removed
+
+
+def _teardown_apis(target: Target, stack_name: str, replay: bool) -> list[str]:
+    """The stack's REST API (a replay's: all of them, and its HTTP APIs)."""
+    apig, removed = target.client("apigateway"), []
+    while (api_id := find_api(target, stack_name)) is not None:
+        aws_call("apigateway.DeleteRestApi", apig.delete_rest_api, restApiId=api_id)
+        removed.append(f"REST API {api_id}")
+        if not replay:
+            break
+    for http_api in find_http_apis(target, stack_name) if replay else []:
+        v2 = target.client("apigatewayv2")
+        aws_call("apigatewayv2.DeleteApi", v2.delete_api, ApiId=http_api)
+        removed.append(f"HTTP API {http_api}")
+    return removed
+
+
+def _teardown_marked(target: Target, stack_name: str) -> list[str]:
+    """A replay's policies and CloudFront Functions, by their Comment (:func:`ownership.mark`)."""
+    removed = [r for kind, pid in marked_policies(target, stack_name) if (r := delete_policy(target, kind, pid))]
+    cf = target.client("cloudfront")
+    for name in marked_functions(target, stack_name):
+        etag = aws_call("cloudfront.DescribeFunction", cf.describe_function, Name=name, Stage="DEVELOPMENT")["ETag"]
+        aws_call("cloudfront.DeleteFunction", cf.delete_function, Name=name, IfMatch=etag)
+        removed.append(f"CloudFront function {name}")
     return removed
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class BehaviorProbes:
     table: pd.DataFrame
     verdicts: list[Verdict]
     notes: list[str] = field(default_factory=list)
+    #: Wall time of sending the probes (what the check-vs-notebook bench adds to its baseline).
+    seconds: float = 0.0
 
     @property
     def summary(self) -> dict[str, int]:
@@ -172,7 +175,9 @@ def _probe_behavior(target: Target, replay: Replay, behavior: ReplayedBehavior, 
                     progress: bool) -> BehaviorProbes:
     config, policies = model_config(source.config), source.policies or None
     matrix, notes = matrix_for(verify.probe_matrix(ids), behavior.path_pattern, config, policies)
+    start = time.perf_counter()
     observations = probes.run(target, replay.domain, matrix, progress)
+    seconds = time.perf_counter() - start
     expectations = _expectations(observations, config, replay.domain, policies, behavior, origin)
     table = results.compare(observations, expectations, config, preset=behavior.path_pattern,
                             local=target.is_local, policies=policies)
@@ -182,7 +187,7 @@ def _probe_behavior(target: Target, replay: Replay, behavior: ReplayedBehavior, 
     verdicts = requirement_checks.evaluate(ids, observations, api_host=behavior.api_host, table=table,
                                            predicted=model, local=target.is_local, api_prefix=prefix)
     _routes_unknown(verdicts, behavior)
-    return BehaviorProbes(behavior, observations, table, verdicts, notes)
+    return BehaviorProbes(behavior, observations, table, verdicts, notes, seconds)
 
 
 def probe_replay(target: Target, replay: Replay, source: DistributionSource,
@@ -201,18 +206,23 @@ def probe_replay(target: Target, replay: Replay, source: DistributionSource,
 
 
 def _merge(requirement: dict[str, Any], verdict: Verdict | None, probed: BehaviorProbes | None,
-           reason: str) -> None:
-    """The observed verdict into one requirement of the static check: ``met`` becomes what the probes saw."""
+           reason: str) -> bool:
+    """The observed verdict into one requirement of the static check: ``met`` becomes what the probes saw.
+    Returns True when every probe deciding it was refused before the API, as predicted."""
     if verdict is None or probed is None:
         requirement.update(observed=None, met=None, probes=[], deviations=[],
                            evidence=f"{_NOT_REPLAYED}: {reason}; the model predicts {_WORD[requirement['predicted']]}"
                                     f": {requirement['evidence']}")
-        return
+        return False
     evidence = verdict.evidence
     if verdict.deviations:
         evidence += f" [through deviation {', '.join(verdict.deviations)}]"
     predicted = requirement["predicted"]
-    if verdict.met is not None and predicted is not None and verdict.met != predicted and not verdict.deviations:
+    refused = bool(verdict.probes) and set(verdict.probes) <= requirement_checks.refused_probes(probed.table)
+    if verdict.met is not True and predicted is True and refused:
+        evidence += ("; every probe of it was refused before the API, as the model predicts for these requests, so "
+                     "the API gets none of it (the forwarding model alone predicts met once requests reach the API)")
+    elif verdict.met is not None and predicted is not None and verdict.met != predicted and not verdict.deviations:
         evidence += (f"; the probes disagree with the model, which predicts {_WORD[predicted]}: "
                      f"{requirement['evidence']}")
     failed = [d for d in probed.disagreements() if d.split(" ", 1)[0] in verdict.probes]
@@ -223,6 +233,19 @@ def _merge(requirement: dict[str, Any], verdict: Verdict | None, probed: Behavio
         fix = _ROUTES_UNKNOWN_FIX
     requirement.update(met=verdict.met, observed=verdict.met, evidence=evidence, fix=fix,
                        probes=list(verdict.probes), deviations=list(verdict.deviations))
+    return refused
+
+
+def _refusal_fixes(requirements_: list[dict[str, Any]], refused: set[str]) -> None:
+    """A requirement the model predicts met but whose every probe was refused before the API gets the fix of what
+    refuses them: the viewer's Host (``host-is-api``) or a missing route (``path-reaches-route``)."""
+    causes = {r["id"]: r for r in requirements_ if r["id"] in ("host-is-api", "path-reaches-route")
+              and r["met"] is False and r["fix"] and (r["predicted"] is False or r["id"] not in refused)}
+    cause = causes.get("host-is-api") or causes.get("path-reaches-route")
+    for r in requirements_:
+        if r["id"] in refused and r["met"] is not True and r["predicted"] is True:
+            r["fix"] = (f"Make requests reach the API first ({cause['id']}): {cause['fix']}" if cause else
+                        "Make requests reach the API first: every probe was refused before it (see the findings).")
 
 
 def apply(check: DistributionCheck, probed: list[BehaviorProbes], replay: Replay | None,
@@ -236,14 +259,14 @@ def apply(check: DistributionCheck, probed: list[BehaviorProbes], replay: Replay
         found = by_pattern.get(b.path_pattern)
         why = reason or (f"the replay of {check.name} has no behavior {b.path_pattern}" if replay else "no replay")
         verdicts = {v.id: v for v in found.verdicts} if found else {}
-        for r in b.requirements:
-            _merge(r, verdicts.get(r["id"]), found, why)
+        refused = {r["id"] for r in b.requirements if _merge(r, verdicts.get(r["id"]), found, why)}
+        _refusal_fixes(b.requirements, refused)
         if found is not None:
-            b.replay = {"probes": len(found.observations), **found.summary,
+            b.replay = {"probes": len(found.observations), "seconds": round(found.seconds, 3), **found.summary,
                         "behaviour": results.behaviour_line(found.table)}
     check.notes.extend(n for p in probed for n in p.notes)
     if replay is not None:
-        check.notes.extend(f"replay: {n}" for n in replay.notes)
+        check.notes.extend(f"replay: {n}" for n in replay.notes if n not in check.notes)
 
 
 def _default_replayer() -> Replayer:

@@ -23,7 +23,7 @@ from runbook_lib.runbook import requirements
 from runbook_lib.runbook.probes import ABSENT, Observation, Probe, format_query
 from runbook_lib.runbook.requirements import Verdict
 
-__all__ = ["CACHE_PROBES", "as_rows", "evaluate", "probes_for", "unmet_phrases"]
+__all__ = ["CACHE_PROBES", "as_rows", "evaluate", "probes_for", "refused_probes", "unmet_phrases"]
 
 #: The two viewers of ``not-cached``: the same URL, each with its own Authorization.
 CACHE_PROBES = ("cache-viewer-a", "cache-viewer-b")
@@ -74,8 +74,10 @@ class _Seen:
 def _echo(obs: Observation, judge: Callable[[Observation], tuple[bool, str]],
           refused: frozenset[str] = frozenset()) -> _Seen:
     if obs.probe.id in refused:
-        return _Seen(obs.probe.id, False, f"{obs.probe.id}: refused with {obs.status} by {obs.served_by} before it "
-                     "reached the API, as the model predicts")
+        missing = "Missing Authentication Token"
+        token = f" ({missing})" if missing in str(obs.get("response.body")) else ""
+        return _Seen(obs.probe.id, False, f"{obs.probe.id}: refused with {obs.status} by {obs.served_by}{token} "
+                     "before it reached the API, as the model predicts")
     if obs.error or obs.served_by != "api":
         return _Seen(obs.probe.id, None, f"{obs.probe.id}: answered {obs.status} by {obs.served_by}, not the API")
     ok, why = judge(obs)
@@ -177,7 +179,7 @@ def _seen(rid: str, obs: list[Observation], api_host: str, local: bool, predicte
     return [echo(o, _header(name) if kind == "header" else _cookie(name)) for o in mine]
 
 
-def _refused(table: pd.DataFrame | None) -> frozenset[str]:
+def refused_probes(table: pd.DataFrame | None) -> frozenset[str]:
     """Probes the model predicts are refused before the API (an error status from CloudFront, API Gateway or S3)
     and that were refused just so: their status and who answered match the model, or differ only by a
     documented deviation (which :func:`_deviations` then names)."""
@@ -245,7 +247,7 @@ def evaluate(requirement_ids: Iterable[str], observations: list[Observation], *,
     paths of the API's behavior whose probes decide ``path-reaches-route`` (``/api/`` for ``/api/*``).
     """
     model = {v.id: v for v in predicted or []}
-    refused = _refused(table)
+    refused = refused_probes(table)
     verdicts = []
     for rid in requirements.parse(list(requirement_ids)):
         seen = _seen(rid, observations, api_host, local, model.get(rid), api_prefix, refused)

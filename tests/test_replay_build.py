@@ -1,0 +1,434 @@
+"""The replay's build and removal (issue 10, item 4): a user's distribution recreated with each API origin at an
+echo API, valid for CreateDistribution, and removed to the last resource.
+
+Pure tests check the translation against botocore's own service model; local tests build on MiniStack and send
+viewer requests through the replay.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import validate_parameters
+
+from runbook_lib.apigateway.model import ApiMapping, CustomDomain, HttpApi, RestApi
+from runbook_lib.aws import deployments, echo_lambda, names, ownership, replay
+from runbook_lib.aws.replay_config import Remap, custom_policies, replay_config, used_function_arns
+from runbook_lib.aws.replay_echo import CATCH_ALL_ROUTES, plan_echo
+from runbook_lib.aws.stack import account_id, resource_names
+from runbook_lib.aws.target import Target, connect
+from runbook_lib.cloudfront.policies import ALL_VIEWER, CACHING_DISABLED, CACHING_OPTIMIZED
+from runbook_lib.errors import ConfigError, SourceError
+from runbook_lib.runbook import probes
+from runbook_lib.sources import DistributionSource, api_origins, load_source
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: The four inputs of the issue's "Done when".
+DONE_WHEN = {
+    "legacy": FIXTURES / "sources" / "legacy_get_distribution_config.json",
+    "cdk": FIXTURES / "cdk_app" / "template.json",
+    "terraform": FIXTURES / "sources" / "terraform_plan_allviewer.json",
+    "recommended": FIXTURES / "sources" / "recommended_get_distribution.json",
+}
+_MODEL = botocore.session.get_session().get_service_model("cloudfront")
+_LOCAL = Target("local", "us-east-1", "http://127.0.0.1:4566")
+_AWS = Target("aws", "eu-west-1")
+
+
+def _source(name: str) -> DistributionSource:
+    [source] = load_source(str(DONE_WHEN[name]))
+    return source
+
+
+def _remap(target: Target, source: DistributionSource) -> Remap:
+    """What build gives the translation: echo origins at made-up API IDs, copies' IDs and ARNs."""
+    echoes = {o.origin_id: target.echo_origin(f"echo{i}", o.origin_path)
+              for i, o in enumerate(api_origins(source))}
+    policies = {pid: f"copy-of-policy-{i}" for i, (_, pid, _) in enumerate(custom_policies(source))}
+    functions = {arn: f"arn:aws:cloudfront::000000000000:function/copy-{i}"
+                 for i, arn in enumerate(used_function_arns(source))}
+    return Remap(echoes, target.placeholder_origin(), policies, functions)
+
+
+def _valid(operation: str, params: dict[str, Any]) -> None:
+    validate_parameters(params, _MODEL.operation_model(operation).input_shape)  # raises ParamValidationError
+
+
+def _behaviors(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return [config["DefaultCacheBehavior"], *config["CacheBehaviors"].get("Items", [])]
+
+
+# --- pure: the translation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [_LOCAL, _AWS], ids=["local", "aws"])
+@pytest.mark.parametrize("name", sorted(DONE_WHEN))
+def test_each_done_when_input_gives_a_valid_create_distribution(name: str, target: Target) -> None:
+    source = _source(name)
+    config, notes = replay_config(source, _remap(target, source), "ref-1", ownership.mark("cf-apigw-replay-x"))
+    _valid("CreateDistributionWithTags", {"DistributionConfigWithTags": {
+        "DistributionConfig": config, "Tags": {"Items": ownership.tag_list("cf-apigw-replay-x")}}})
+    assert "<" not in json.dumps(config)  # no template placeholder reaches the API call
+    # Path patterns and their order are the source's.
+    assert [b.get("PathPattern") for b in _behaviors(config)] == [b.get("PathPattern")
+                                                                  for b in _behaviors(source.config)]
+    assert notes, "the site origin at least is replaced, and says so"
+
+
+@pytest.mark.parametrize("name", sorted(DONE_WHEN))
+def test_api_origins_point_at_the_echo_with_the_users_origin_path(name: str) -> None:
+    source = _source(name)
+    for target, domain, prefix in ((_LOCAL, "localhost", "/_aws/execute-api/echo0"),
+                                   (_AWS, "echo0.execute-api.eu-west-1.amazonaws.com", "")):
+        config, _ = replay_config(source, _remap(target, source), "r", "c")
+        [api] = api_origins(source)
+        origin = next(o for o in config["Origins"]["Items"] if o["Id"] == api.origin_id)
+        assert origin["DomainName"] == domain
+        # CloudFront prefixes OriginPath to the viewer path; the stage is the first segment after it.
+        assert origin["OriginPath"] == prefix + api.origin_path == prefix + "/prod"
+        others = [o for o in config["Origins"]["Items"] if o["Id"] != api.origin_id]
+        assert all(o["DomainName"] == target.placeholder_origin()["DomainName"] for o in others)
+        assert all("OriginAccessControlId" not in o and "S3OriginConfig" not in o for o in others)
+
+
+def test_policies_functions_and_managed_ids_are_remapped_or_kept() -> None:
+    source = _source("terraform")
+    config, _ = replay_config(source, _remap(_LOCAL, source), "r", "c")
+    by_pattern = {b.get("PathPattern", "*"): b for b in _behaviors(config)}
+    # Managed policies by ID (AllViewer on /api/*, CachingOptimized on the default).
+    assert (by_pattern["/api/*"]["CachePolicyId"], by_pattern["/api/*"]["OriginRequestPolicyId"]) == (
+        CACHING_DISABLED, ALL_VIEWER)
+    assert by_pattern["*"]["CachePolicyId"] == CACHING_OPTIMIZED
+    # The custom policy of /search/* and the function of the default behavior: their copies.
+    assert by_pattern["/search/*"]["CachePolicyId"] == "copy-of-policy-0"
+    assert by_pattern["*"]["FunctionAssociations"]["Items"][0]["FunctionARN"].endswith("function/copy-0")
+    [(kind, source_id, policy)] = custom_policies(source)
+    assert (kind, source_id) == ("cache", "<aws_cloudfront_cache_policy.search.id>")
+    _valid("CreateCachePolicy", {"CachePolicyConfig": policy})
+
+
+def test_legacy_forwarded_values_and_methods_are_kept() -> None:
+    source = _source("legacy")
+    config, notes = replay_config(source, _remap(_LOCAL, source), "r", "c")
+    [api] = [b for b in _behaviors(config) if b.get("PathPattern") == "/api/*"]
+    [original] = [b for b in _behaviors(source.config) if b.get("PathPattern") == "/api/*"]
+    for key in ("ForwardedValues", "AllowedMethods", "ViewerProtocolPolicy", "MinTTL", "DefaultTTL", "MaxTTL"):
+        assert api[key] == original[key]
+    assert "CachePolicyId" not in api
+    assert any(n.startswith("Aliases") for n in notes)
+
+
+def _hostile() -> DistributionSource:
+    """The CDK source with everything a replay cannot keep."""
+    source = copy.deepcopy(_source("cdk"))
+    cfg = source.config
+    cfg.update(Aliases={"Quantity": 1, "Items": ["shop.example.com"]}, WebACLId="arn:aws:wafv2:::webacl/x",
+               Logging={"Enabled": True, "IncludeCookies": False, "Bucket": "logs.s3.amazonaws.com", "Prefix": ""},
+               ViewerCertificate={"ACMCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x",
+                                  "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+               OriginGroups={"Quantity": 1, "Items": [{
+                   "Id": "group", "FailoverCriteria": {"StatusCodes": {"Quantity": 1, "Items": [500]}},
+                   "Members": {"Quantity": 2, "Items": [{"OriginId": "RunbookCheckCdkCdnOrigin2A9001BE4"},
+                                                        {"OriginId": "RunbookCheckCdkCdnOrigin15B4EF6AD"}]}}]})
+    api = cfg["CacheBehaviors"]["Items"][0]
+    api.update(TargetOriginId="group", OriginRequestPolicyId="<OriginRequestPolicy.Id>",
+               LambdaFunctionAssociations={"Quantity": 1, "Items": [{
+                   "LambdaFunctionARN": "arn:aws:lambda:us-east-1:1:function:edge:1", "EventType": "origin-request"}]},
+               FunctionAssociations={"Quantity": 1, "Items": [{"EventType": "viewer-request",
+                                                               "FunctionARN": "<Unknown.FunctionARN>"}]})
+    cfg["Origins"]["Items"][1]["CustomHeaders"] = {"Quantity": 2, "Items": [
+        {"HeaderName": "X-Origin-Verify", "HeaderValue": "<Secret.SecretString>"},
+        {"HeaderName": "X-Tenant", "HeaderValue": "acme"}]}
+    return source
+
+
+def test_what_cannot_be_replayed_is_dropped_with_one_note_each() -> None:
+    source = _hostile()
+    config, notes = replay_config(source, _remap(_LOCAL, source), "r", "c")
+    _valid("CreateDistribution", {"DistributionConfig": config})
+    text = "\n".join(notes)
+    for expected in ("Aliases", "WebACLId", "Standard logging", "default certificate", "Origin groups",
+                     "Lambda@Edge", "<OriginRequestPolicy.Id>", "<Unknown.FunctionARN>", "X-Origin-Verify"):
+        assert expected in text
+    [api] = [b for b in _behaviors(config) if b.get("PathPattern") == "/api/*"]
+    assert api["TargetOriginId"] == "RunbookCheckCdkCdnOrigin2A9001BE4"  # the group's primary
+    assert api["LambdaFunctionAssociations"] == {"Quantity": 0}
+    assert api["FunctionAssociations"] == {"Quantity": 0, "Items": []} and "OriginRequestPolicyId" not in api
+    origin = config["Origins"]["Items"][1]
+    assert origin["CustomHeaders"] == {"Quantity": 1, "Items": [{"HeaderName": "X-Tenant", "HeaderValue": "acme"}]}
+    for key in ("Aliases", "WebACLId", "Logging", "ViewerCertificate", "OriginGroups"):
+        assert key not in config
+    assert len(notes) == len(set(notes))
+
+
+def test_a_placeholder_left_where_nothing_can_drop_it_is_refused() -> None:
+    source = copy.deepcopy(_source("cdk"))
+    source.config["DefaultRootObject"] = "<Index.Key>"
+    with pytest.raises(ConfigError, match=r"DefaultRootObject"):
+        replay_config(source, _remap(_LOCAL, source), "r", "c")
+
+
+def test_an_unknown_custom_cache_policy_becomes_caching_disabled_with_a_note() -> None:
+    source = copy.deepcopy(_source("recommended"))
+    source.config["CacheBehaviors"]["Items"][0]["CachePolicyId"] = "1a2b3c4d-not-described"
+    config, notes = replay_config(source, _remap(_LOCAL, source), "r", "c")
+    assert config["CacheBehaviors"]["Items"][0]["CachePolicyId"] == CACHING_DISABLED
+    assert any("1a2b3c4d-not-described" in n and "CachingDisabled" in n for n in notes)
+
+
+# --- pure: which echo -------------------------------------------------------------------------------
+
+
+def test_echo_plans_follow_what_the_source_knows() -> None:
+    cdk = _source("cdk")
+    [origin] = api_origins(cdk)
+    rest = plan_echo(origin, cdk.config)
+    assert (rest.protocol, rest.routes_kind, rest.stages) == ("REST", replay.ROUTES_SOURCE, ("prod",))
+    assert rest.resources == {"/items": ("GET",), "/items/{id}": ("GET",)}
+
+    legacy = _source("legacy")
+    [unknown] = api_origins(legacy)
+    catch_all = plan_echo(unknown, legacy.config)
+    assert (catch_all.routes_kind, catch_all.resources, catch_all.stages) == (
+        replay.ROUTES_CATCH_ALL, CATCH_ALL_ROUTES, ("prod",))
+    # No OriginPath: the viewer path's first segment is the stage (/api/items → stage api).
+    no_path = plan_echo(dataclasses.replace(unknown, origin_path=""), legacy.config)
+    assert no_path.stages == ("api",)
+
+    http = plan_echo(dataclasses.replace(origin, api=HttpApi("h1", ["ANY /api/{proxy+}"], [])), cdk.config)
+    assert (http.protocol, http.route_keys, http.stages) == ("HTTP", ("ANY /api/{proxy+}",), ("$default",))
+    url = plan_echo(dataclasses.replace(origin, kind="lambda-url", api=None), cdk.config)
+    assert (url.protocol, url.routes_kind, url.route_keys) == ("HTTP", replay.ROUTES_LAMBDA_URL, ("$default",))
+    domain = plan_echo(dataclasses.replace(origin, kind="custom-domain", origin_path="", api=CustomDomain(
+        "api.example.org", [ApiMapping("", "a1", "live")])), cdk.config)
+    assert (domain.routes_kind, domain.stages, domain.path_prefix) == (replay.ROUTES_CATCH_ALL, ("live",), "/live")
+    assert any("custom domain api.example.org" in n for n in domain.notes)
+    # Base path mappings to described REST APIs: each API's resources under its base path
+    # (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html).
+    mapped = CustomDomain("api.example.org", [ApiMapping("api/v1", "a1", "live"), ApiMapping("", "a2", "prod")], apis={
+        "a1": RestApi("a1", {"/": ["ANY"], "/items": ["GET"]}), "a2": RestApi("a2", {"/health": ["GET"]})})
+    routed = plan_echo(dataclasses.replace(origin, kind="custom-domain", origin_path="", api=mapped), cdk.config)
+    assert (routed.routes_kind, routed.stages, routed.path_prefix) == (replay.ROUTES_SOURCE, ("live",), "/live")
+    assert routed.resources == {"/api/v1": ("ANY",), "/api/v1/items": ("GET",), "/health": ("GET",)}
+
+
+def test_replay_stack_names_are_new_each_run_and_valid() -> None:
+    made = {names.replay_stack() for _ in range(20)}
+    assert len(made) == 20
+    assert all(names.stack_name_problem(n) is None and n.startswith(names.REPLAY_PREFIX) for n in made)
+
+
+def test_the_echo_understands_an_http_api_event() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    event = {"version": "2.0", "routeKey": "ANY /api/{proxy+}", "rawPath": "/prod/api/x",
+             "rawQueryString": "tag=a&tag=b&flag=", "cookies": ["a=1", "b=2"],
+             "headers": {"X-Test": "v"}, "requestContext": {"stage": "prod", "http": {"method": "PATCH"}},
+             "body": "aGk=", "isBase64Encoded": True}
+    body = json.loads(echo_lambda.handler(event, None)["body"])
+    assert (body["method"], body["path"], body["stage_path"], body["stage"]) == (
+        "PATCH", "/api/x", "/prod/api/x", "prod")
+    assert body["query"] == {"tag": ["a", "b"], "flag": [""]}
+    assert body["headers"] == {"x-test": ["v"], "cookie": ["a=1; b=2"]} and body["body"] == "hi"
+
+
+# --- local: build, probe, remove --------------------------------------------------------------------
+
+_GET = probes.Probe("p", "GET", "GET", "/api/data", "since=2020-01-01&tag=a&tag=b", checks=("status",))
+
+
+def _inventory(target: Target) -> dict[str, set[str]]:
+    cf, apig, v2 = target.client("cloudfront"), target.client("apigateway"), target.client("apigatewayv2")
+    lam, iam = target.client("lambda"), target.client("iam")
+    return {
+        "distributions": {d["Id"] for d in cf.list_distributions()["DistributionList"].get("Items", []) or []},
+        "cache": {p["CachePolicy"]["Id"] for p in
+                  cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items", []) or []},
+        "orp": {p["OriginRequestPolicy"]["Id"] for p in cf.list_origin_request_policies(
+            Type="custom")["OriginRequestPolicyList"].get("Items", []) or []},
+        "cf functions": {f["Name"] for f in cf.list_functions()["FunctionList"].get("Items", []) or []},
+        "rest": {a["id"] for a in apig.get_rest_apis()["items"]},
+        "http": {a["ApiId"] for a in v2.get_apis()["Items"]},
+        "lambda": {f["FunctionName"] for f in lam.list_functions()["Functions"]},
+        "roles": {r["RoleName"] for r in iam.list_roles()["Roles"]},
+    }
+
+
+def _with_routes(source: DistributionSource, api: RestApi | HttpApi) -> DistributionSource:
+    changed = copy.deepcopy(source)
+    [origin] = api_origins(changed)
+    changed.apis = {origin.domain.split(".")[0]: api}
+    return changed
+
+
+@pytest.mark.integration
+def test_cdk_template_without_an_api_route_answers_missing_authentication_token(local_target: Target) -> None:
+    before = _inventory(local_target)
+    start = time.perf_counter()
+    made = replay.build(local_target, _source("cdk"), progress=False)
+    built = time.perf_counter() - start
+    try:
+        assert [(b.path_pattern, b.routes) for b in made.behaviors] == [("/api/*", replay.ROUTES_SOURCE)]
+        seen = probes.send(local_target, made.domain, _GET)
+        assert (seen.status, seen.served_by) == (403, "api-gateway")
+        assert "Missing Authentication Token" in seen.values["response.body"]
+        # The CloudFront Function of the default behavior was recreated with its code.
+        assert len(ownership.marked_functions(local_target, made.stack_name)) == 1
+    finally:
+        removed = replay.remove(local_target, made, progress=False)
+    assert f"distribution {made.distribution_id}" in removed
+    assert _inventory(local_target) == before
+    assert built < 10, f"build took {built:.1f} s"
+
+
+@pytest.mark.integration
+def test_a_source_route_answers_with_what_the_api_received(local_target: Target) -> None:
+    source = _with_routes(_source("cdk"), RestApi("<ApiF70053CD>", {"/api/{proxy+}": ["ANY"]}, ["prod"]))
+    with replay.replayed(local_target, source, progress=False) as made:
+        seen = probes.send(local_target, made.domain, _GET)
+        # CachingOptimized forwards no query string; the path reaches the route under stage prod.
+        assert (seen.status, seen.served_by) == (200, "api")
+        assert (seen.values["api.path"], seen.values["api.stage"], seen.values["api.query"]) == (
+            "/api/data", "prod", probes.NO_QUERY)
+        assert seen.values["api.resource"] == "/api/{proxy+}"
+        missing = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api"))
+        assert missing.served_by != "api"  # /api is not under /api/*: the site placeholder answers
+
+
+@pytest.mark.integration
+def test_legacy_config_replays_with_a_catch_all_echo_that_gets_no_query(local_target: Target) -> None:
+    with replay.replayed(local_target, _source("legacy"), progress=False) as made:
+        assert [(b.path_pattern, b.routes) for b in made.behaviors] == [("/api/*", replay.ROUTES_CATCH_ALL)]
+        seen = probes.send(local_target, made.domain, _GET)
+        assert (seen.status, seen.values["api.path"], seen.values["api.stage"]) == (200, "/api/data", "prod")
+        assert seen.values["api.query"] == probes.NO_QUERY  # QueryString false
+    recommended = _source("recommended")
+    with replay.replayed(local_target, recommended, progress=False) as made:
+        seen = probes.send(local_target, made.domain, _GET)
+        assert seen.values["api.query"] == "since=2020-01-01&tag=a&tag=b"  # AllViewerExceptHostHeader
+
+
+@pytest.mark.integration
+def test_an_unknown_stage_answers_403_as_api_gateway(local_target: Target) -> None:
+    source = _with_routes(_source("cdk"), RestApi("<ApiF70053CD>", {"/api/{proxy+}": ["ANY"]}, ["live"]))
+    with replay.replayed(local_target, source, progress=False) as made:
+        seen = probes.send(local_target, made.domain, _GET)
+        assert (seen.status, seen.served_by) == (403, "api-gateway")
+
+
+@pytest.mark.integration
+def test_a_method_the_resource_lacks_answers_403_as_api_gateway(local_target: Target) -> None:
+    source = _with_routes(_source("cdk"), RestApi("<ApiF70053CD>", {"/api/data": ["GET"]}, ["prod"]))
+    with replay.replayed(local_target, source, progress=False) as made:
+        assert probes.send(local_target, made.domain, _GET).served_by == "api"
+        post = probes.send(local_target, made.domain, dataclasses.replace(_GET, method="POST", body="{}"))
+        assert (post.status, post.served_by) == (403, "api-gateway")
+        assert "Missing Authentication Token" in post.values["response.body"]
+
+
+@pytest.mark.integration
+def test_an_http_api_echo_keeps_route_keys_and_the_default_stage(local_target: Target) -> None:
+    source = _with_routes(_source("recommended"), HttpApi("a1b2c3d4e5", ["ANY /api/{proxy+}"], ["$default"]))
+    [origin] = source.config["Origins"]["Items"][1:]
+    origin["OriginPath"] = ""  # $default: no stage in the path
+    with replay.replayed(local_target, source, progress=False) as made:
+        seen = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/items/7"))
+        assert (seen.status, seen.values["api.path"], seen.values["api.stage"]) == (200, "/api/items/7", "$default")
+        assert seen.values["api.query"] == "since=2020-01-01&tag=a&tag=b"
+        assert seen.values["api.resource"] == "ANY /api/{proxy+}"
+
+
+@pytest.mark.integration
+def test_replayed_removes_on_an_exception_and_remove_by_name_finds_a_leftover(local_target: Target) -> None:
+    before = _inventory(local_target)
+    with pytest.raises(RuntimeError, match="boom"), replay.replayed(local_target, _source("terraform"),
+                                                                    progress=False) as made:
+        assert ownership.marked_policies(local_target, made.stack_name)  # the /search/* policy's copy
+        raise RuntimeError("boom")
+    assert ownership.find_distribution(local_target, made.stack_name) is None
+    assert _inventory(local_target) == before
+    # A crash leaves a replay behind: remove finds it by its stack name.
+    left = replay.build(local_target, _source("terraform"), progress=False)
+    assert replay.remove(local_target, left.stack_name, progress=False)
+    assert _inventory(local_target) == before
+
+
+@pytest.mark.integration
+def test_remove_leaves_same_named_resources_without_the_tag(local_target: Target) -> None:
+    stack = names.replay_stack("0badc0de")
+    rn = resource_names(stack, account_id(local_target), local_target.region)
+    iam, apig, cf = local_target.client("iam"), local_target.client("apigateway"), local_target.client("cloudfront")
+    role = iam.create_role(RoleName=rn["role"], AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    api = apig.create_rest_api(name=f"{rn['api']}-1", tags={"runbook:stack": "someone-else"})["id"]
+    policy = cf.create_cache_policy(CachePolicyConfig={
+        "Name": f"{stack}-policy-1", "Comment": f"{ownership.mark(stack)} (made by hand)", "MinTTL": 0,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": False, "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}}})
+    try:
+        assert replay.remove(local_target, stack, progress=False) == []
+        assert rn["role"] in _inventory(local_target)["roles"] and api in _inventory(local_target)["rest"]
+    finally:
+        iam.delete_role(RoleName=rn["role"])
+        apig.delete_rest_api(restApiId=api)
+        pid = policy["CachePolicy"]["Id"]
+        cf.delete_cache_policy(Id=pid, IfMatch=cf.get_cache_policy(Id=pid)["ETag"])
+    assert role
+
+
+@pytest.mark.integration
+def test_the_replay_is_neither_simulated_nor_in_the_deployment_ledger(
+        local_target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = tmp_path / deployments.LEDGER_FILE
+    monkeypatch.setenv(deployments.SIMULATE_ENV, "600")  # a wait that honoured it would time the test out
+    monkeypatch.setenv(deployments.LEDGER_ENV, str(ledger))
+    target = connect("local", endpoint_url=local_target.endpoint_url)  # fresh clients see S
+    cf = target.client("cloudfront")
+    with replay.replayed(target, _source("recommended"), progress=False) as made:
+        assert cf.get_distribution(Id=made.distribution_id)["Distribution"]["Status"] == "Deployed"
+        assert deployments.take_changed(made.distribution_id) is False
+    assert deployments.read_ledger(ledger) == []
+    # The runbook's own distributions still are simulated and counted: the flag decides, not the target.
+    config = json.loads((Path(__file__).resolve().parent.parent / "examples" / "dist.json").read_text())
+    own = cf.create_distribution(DistributionConfig={**config, "CallerReference": f"ledger-{time.time_ns()}"})
+    own_id = own["Distribution"]["Id"]
+    assert cf.get_distribution(Id=own_id)["Distribution"]["Status"] == "InProgress"
+    assert deployments.take_changed(own_id) is True
+
+
+@pytest.mark.integration
+def test_a_failed_build_removes_what_it_made(local_target: Target) -> None:
+    before = _inventory(local_target)
+    source = copy.deepcopy(_source("terraform"))
+    source.config["DefaultRootObject"] = "<Index.Key>"  # refused after the echo, policy and function exist
+    with pytest.raises(ConfigError, match="DefaultRootObject"):
+        replay.build(local_target, source, progress=False)
+    assert _inventory(local_target) == before
+
+
+def test_a_distribution_without_an_api_origin_is_refused_with_the_fix() -> None:
+    source = copy.deepcopy(_source("legacy"))
+    source.config["Origins"]["Items"] = source.config["Origins"]["Items"][:1]
+    with pytest.raises(SourceError, match="--api-origin"):
+        replay.build(_LOCAL, source, progress=False)
+
+
+@pytest.mark.integration
+def test_a_custom_domain_echo_keeps_each_mapped_apis_routes_under_its_base_path(local_target: Target) -> None:
+    source = copy.deepcopy(_source("recommended"))
+    origin = source.config["Origins"]["Items"][1]
+    origin.update(DomainName="api.example.org", OriginPath="")
+    source.domains = {"api.example.org": CustomDomain("api.example.org", [ApiMapping("api", "a1", "live")], apis={
+        "a1": RestApi("a1", {"/items": ["GET"], "/items/{id}": ["ANY"]}, ["live"])})}
+    with replay.replayed(local_target, source, progress=False) as made:
+        assert [b.routes for b in made.behaviors] == [replay.ROUTES_SOURCE]
+        seen = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/items/4", method="PUT"))
+        assert (seen.status, seen.values["api.resource"], seen.values["api.stage"]) == (200, "/api/items/{id}", "live")
+        missing = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/other"))
+        assert (missing.status, missing.served_by) == (403, "api-gateway")
