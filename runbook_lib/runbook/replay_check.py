@@ -269,12 +269,13 @@ def apply(check: DistributionCheck, probed: list[BehaviorProbes], replay: Replay
         check.notes.extend(f"replay: {n}" for n in replay.notes if n not in check.notes)
 
 
-def _default_replayer() -> Replayer:
-    found: Replayer | None = getattr(replays, "replayed", None)
+def _default_replayer(progress: bool) -> Replayer:
+    found = getattr(replays, "replayed", None)
     if found is None:
         raise ProvisioningError("This version has no replay builder (runbook_lib.aws.replay.replayed): run "
                                 "check with replay='none', or update the runbook.")
-    return found
+    # Its bar goes to stdout: with --json (progress off) nothing but the JSON may.
+    return lambda target, source, origin_ids: found(target, source, origin_ids, progress=progress)
 
 
 def observe(result: DistributionCheck, source: DistributionSource, requirement_ids: list[str],
@@ -287,7 +288,7 @@ def observe(result: DistributionCheck, source: DistributionSource, requirement_i
     if target is None or not target.is_local:
         raise ParameterError("replay='local' needs the embedded local AWS: pass replay_target=connect('local', "
                              "endpoint_url=...) (the check command starts one itself), or replay='none'.")
-    build = replayer or _default_replayer()
+    build = replayer or _default_replayer(progress)
     origin_ids = [o.origin_id for o in api_origins(source, named_api_origins)]
     predicted = {b.path_pattern: [Verdict(r["id"], r["predicted"], r["evidence"], r["fix"]) for r in b.requirements]
                  for b in result.behaviors}
