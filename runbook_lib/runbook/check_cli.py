@@ -80,9 +80,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         target = None
         if args.source.startswith("distribution:"):
             target = connect(args.target, args.region, args.endpoint_url, profiles[0])
-        with lifecycle.signals_interrupt(), _replay_target(replay, args, target) as where:
+        # Progress bars (runbook.progress writes to stdout, for notebooks) go to stderr: stdout is the result.
+        with (lifecycle.signals_interrupt(), contextlib.redirect_stdout(sys.stderr),
+              _replay_target(replay, args, target) as where):
             result = checker.check(args.source, args.requirements, args.api_origin, target, replay=replay,
-                                   replay_target=where, progress=replay != "none")
+                                   replay_target=where, progress=replay != "none" and not args.json)
         if args.probe_live:
             from runbook_lib.runbook import live_probe
             live_probe.attach(result, target, args.probe_live, tuple(args.api_origin))
