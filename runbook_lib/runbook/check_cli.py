@@ -18,6 +18,8 @@ from runbook_lib.runbook.run_folders import DEFAULT_KEEP
 #: The --replay modes (``check.REPLAYS`` says what each does; kept here as names so --help needs no import).
 _REPLAYS = {"local": "recreate the distribution on the embedded local AWS behind an echo API, probe it and "
                      "remove it (default with --target local)",
+            "shadow": "with distribution:<ID> --target aws: the same as a new, temporary distribution in the "
+                      "account (tagged, removed after; yours is only read)",
             "none": "predict only, with the models (default with --target aws)"}
 
 __all__ = ["add_arguments", "run"]
@@ -115,6 +117,12 @@ def _replay_target(replay: str, args: argparse.Namespace, source_target: Target 
     one this run starts and stops (also on an error, Ctrl-C or SIGTERM)."""
     if replay == "none":
         yield None
+        return
+    if replay == "shadow":
+        if source_target is None or source_target.is_local:
+            raise ConfigError("--replay shadow builds a temporary copy in your AWS account: pass distribution:<ID> "
+                              "--target aws (or --replay local for the embedded local AWS).")
+        yield source_target
         return
     if source_target is not None and source_target.is_local:
         yield source_target

@@ -290,20 +290,26 @@ def _default_replayer(progress: bool) -> Replayer:
 
 def observe(result: DistributionCheck, source: DistributionSource, requirement_ids: list[str],
             named_api_origins: list[str] | tuple[str, ...], target: Target | None, progress: bool = False,
-            replayer: Replayer | None = None) -> None:
-    """Replay ``source`` on ``target`` (local), probe its API behaviors, remove the replay, and write the
-    observed verdicts into ``result`` (its static check). The replay is removed also on an error or Ctrl-C."""
+            replayer: Replayer | None = None, shadow: bool = False) -> None:
+    """Replay ``source`` on ``target`` (local; with ``shadow``, the aws target ``source`` was read from: a new,
+    temporary distribution in the account), probe its API behaviors, remove the replay, and write the observed
+    verdicts into ``result`` (its static check). The replay is removed also on an error or Ctrl-C."""
     if not result.behaviors:
         return  # no API behavior: nothing to replay
-    if target is None or not target.is_local:
-        raise ParameterError("replay='local' needs the embedded local AWS: pass replay_target=connect('local', "
-                             "endpoint_url=...) (the check command starts one itself), or replay='none'.")
+    if target is None or target.is_local == shadow:
+        raise ParameterError(
+            "replay='shadow' builds in an AWS account: pass the aws target the distribution was read from (check "
+            "distribution:<ID> --target aws), or replay='local'." if shadow else
+            "replay='local' needs the embedded local AWS: pass replay_target=connect('local', endpoint_url=...) "
+            "(the check command starts one itself), or replay='none'.")
     build = replayer or _default_replayer(progress)
     origin_ids = [o.origin_id for o in api_origins(source, named_api_origins)]
     predicted = {b.path_pattern: [Verdict(r["id"], r["predicted"], r["evidence"], r["fix"]) for r in b.requirements]
                  for b in result.behaviors}
     if progress:
-        print(f"replaying {source.name} on the local AWS behind the echo API ...", file=sys.stderr, flush=True)
+        where = ("in the account as a new, temporary distribution (deploying takes minutes)" if shadow
+                 else "on the local AWS")
+        print(f"replaying {source.name} {where} behind the echo API ...", file=sys.stderr, flush=True)
     with build(target, source, origin_ids) as replay:
         probed = probe_replay(target, replay, source, requirement_ids, predicted, progress)
     if progress:
