@@ -17,6 +17,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import validate_parameters
+from hypothesis import HealthCheck, given, settings
 
 from runbook_lib.apigateway.model import ApiMapping, CustomDomain, HttpApi, RestApi
 from runbook_lib.aws import deployments, echo_lambda, names, ownership, replay
@@ -31,8 +32,10 @@ from runbook_lib.sources import DistributionSource, api_origins, load_source
 
 try:
     from tests import stubbing as aws_stubs
+    from tests.test_cloudfront_rules import configs as rules_configs
 except ImportError:  # pragma: no cover - tests/ run without a package __init__
     import stubbing as aws_stubs  # type: ignore[no-redef]
+    from test_cloudfront_rules import configs as rules_configs  # type: ignore[no-redef]
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: The four inputs of the issue's "Done when".
@@ -671,3 +674,46 @@ def test_on_aws_remove_disables_waits_and_deletes_exactly_the_replays_resources(
                        f"role {rn['role']}"]
     assert slept == [15]  # one poll: AWS's propagation is waited for
     assert [w.distributions for w in deployments.read_ledger(ledger)] == [("E2REPLAY",)]  # and counted, on AWS
+
+
+# --- property: the replay forwards what the source forwards ---------------------------------------
+
+_REQUESTS = (
+    {"method": "GET", "path": "/api/data", "query": "since=2020-01-01&tag=a&tag=b",
+     "headers": {"Authorization": "Bearer t", "X-Api-Key": "k", "Cookie": "a=1; b=2", "Accept-Language": "fr"}},
+    {"method": "POST", "path": "/api/items", "query": "", "headers": {"Authorization": "Bearer t",
+                                                                     "Content-Type": "application/json"}},
+    {"method": "OPTIONS", "path": "/api/items/7", "query": "x=1", "headers": {"Origin": "https://app.example"}},
+)
+
+
+def _seen(config: dict[str, Any], policies: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    from runbook_lib import simulate
+
+    got = simulate(config, {"scheme": "https", **request, "headers": {"Host": "d1.cloudfront.net",
+                                                                        **request["headers"]}}, policies)
+    sent = dict(got.origin_request or {})
+    sent["headers"] = {k: v for k, v in (sent.get("headers") or {}).items() if k != "host"}  # the echo's own
+    return {"status": got.edge_status, "origin": got.origin_id, "request": sent}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules_configs())
+def test_the_replay_forwards_to_its_echo_what_the_source_forwards_to_the_api(
+        case: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    from runbook_lib import simulate
+
+    config, policies = case
+    if simulate(config, {"method": "GET", "scheme": "https", "path": "/", "query": "", "headers": {}},
+                policies).config_errors:
+        return
+    source = DistributionSource("generated", "saved", "-", config, {k: v for k, v in policies.items()
+                                                                    if k in ("cp-1", "orp-1")})
+    remap = _remap(_AWS, source)
+    replayed_config, _ = replay_config(source, remap, "r", "c")
+    _valid("CreateDistribution", {"DistributionConfig": replayed_config})
+    copies = {remap.policy_ids[k]: v for k, v in source.policies.items() if k in remap.policy_ids}
+    for request in _REQUESTS:
+        expected = _seen(config, source.policies, request)
+        assert expected["origin"] == "api"  # about the API behavior, not vacuous (most examples are accepted)
+        assert _seen(replayed_config, copies, request) == expected
