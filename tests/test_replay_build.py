@@ -19,7 +19,7 @@ import pytest
 from botocore.validate import validate_parameters
 from hypothesis import HealthCheck, given, settings
 
-from runbook_lib.apigateway.model import ApiMapping, CustomDomain, HttpApi, RestApi
+from runbook_lib.apigateway.model import ApiMapping, CustomDomain, HttpApi, RestApi, RoutingRule
 from runbook_lib.aws import deployments, echo_lambda, names, ownership, replay
 from runbook_lib.aws.replay_config import Remap, custom_policies, prune_to_shape, replay_config, used_function_arns
 from runbook_lib.aws.replay_echo import CATCH_ALL_ROUTES, plan_echo
@@ -253,6 +253,26 @@ def test_echo_plans_follow_what_the_source_knows() -> None:
     routed = plan_echo(dataclasses.replace(origin, kind="custom-domain", origin_path="", api=mapped), cdk.config)
     assert (routed.routes_kind, routed.stages, routed.path_prefix) == (replay.ROUTES_SOURCE, ("live",), "/live")
     assert routed.resources == {"/api/v1": ("ANY",), "/api/v1/items": ("GET",), "/health": ("GET",)}
+
+
+def test_routing_rules_put_each_apis_resources_where_the_rule_reaches_them() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-routing-rules.html
+    cdk = _source("cdk")
+    [origin] = api_origins(cdk)
+    apis: dict[str, RestApi | HttpApi] = {"v1": RestApi("v1", {"/items": ["GET"]}),
+                                          "v2": RestApi("v2", {"/orders/{id}": ["ANY"], "/health": ["GET"]})}
+    rules = [RoutingRule(10, "v1", "live", ["v1"], strip_base_path=True),  # /v1/items → /items of v1
+             RoutingRule(20, "v2", "live", ["orders"])]  # no strip: only v2's own /orders... is reachable
+    domain = CustomDomain("api.example.org", [ApiMapping("", "v2", "live")], rules, "ROUTING_RULE_ONLY", apis)
+
+    def plan(d: CustomDomain) -> Any:
+        return plan_echo(dataclasses.replace(origin, kind="custom-domain", origin_path="", api=d), cdk.config)
+
+    assert plan(domain).resources == {"/v1/items": ("GET",), "/orders/{id}": ("ANY",)}
+    both = plan(dataclasses.replace(domain, routing_mode="ROUTING_RULE_THEN_API_MAPPING")).resources
+    assert both == {"/v1/items": ("GET",), "/orders/{id}": ("ANY",), "/health": ("GET",)}  # and the (none) mapping
+    by_header = dataclasses.replace(domain, rules=[RoutingRule(1, "v1", "live", [], [("x-version", "1")])])
+    assert plan(by_header).routes_kind == replay.ROUTES_CATCH_ALL
 
 
 def test_a_stage_named_by_a_template_placeholder_is_the_echos_stage() -> None:

@@ -115,38 +115,88 @@ def _catch_all(origin: ApiOrigin, derived: tuple[str, ...], why: str) -> EchoPla
                     notes=notes)
 
 
+def _add(resources: dict[str, tuple[str, ...]], path: str, methods: list[str]) -> None:
+    resources[path] = tuple(dict.fromkeys([*resources.get(path, ()), *(m.upper() for m in methods)]))
+
+
+def _under(base: str, path: str) -> str:
+    """REST resource ``path`` as the domain's path ``base`` + it (``/api`` + ``/items`` → ``/api/items``)."""
+    return (base + (path if path != "/" else "")) or "/"
+
+
+def _slash(base_path: str) -> str:
+    return "/" + base_path.strip("/") if base_path.strip("/") else ""
+
+
 def _mapped_resources(domain: CustomDomain) -> dict[str, tuple[str, ...]] | None:
-    """The REST resources of every API mapped on ``domain``, each under its base path (``api`` + ``/items`` →
-    ``/api/items``), or None when a mapped API is not a REST API the source describes."""
+    """The REST resources of every API mapped on ``domain``, each under its base path (stripped by API Gateway), or
+    None when a mapped API is not a REST API the source describes."""
     resources: dict[str, tuple[str, ...]] = {}
     for mapping in domain.mappings:
         api = domain.apis.get(mapping.api_id)
         if not isinstance(api, RestApi):
             return None
-        base = "/" + mapping.base_path.strip("/") if mapping.base_path.strip("/") else ""
         for path, methods in api.resources.items():
-            full = (base + (path if path != "/" else "")) or "/"
-            resources[full] = tuple(dict.fromkeys([*resources.get(full, ()), *(m.upper() for m in methods)]))
+            _add(resources, _under(_slash(mapping.base_path), path), methods)
+    return resources
+
+
+def _rule_resources(domain: CustomDomain) -> dict[str, tuple[str, ...]] | None:
+    """The REST resources the routing rules of ``domain`` reach: under a rule's base path when the rule strips it,
+    else those of the API's own resources that start with it; None for a header condition (one echo cannot tell
+    requests apart by header) or an API that is not a REST API the source describes
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-routing-rules.html)."""
+    resources: dict[str, tuple[str, ...]] = {}
+    for rule in domain.rules:
+        api = domain.apis.get(rule.api_id)
+        if rule.headers or not isinstance(api, RestApi):
+            return None
+        for base in rule.base_paths or [""]:
+            prefix = _slash(base)
+            for path, methods in api.resources.items():
+                if rule.strip_base_path:
+                    _add(resources, _under(prefix, path), methods)
+                elif not prefix or path == prefix or path.startswith(prefix + "/"):
+                    _add(resources, path, methods)
+    return resources
+
+
+def _domain_resources(domain: CustomDomain) -> dict[str, tuple[str, ...]] | None:
+    """What the domain's mappings and rules reach, as its routing mode uses them; None when not all described."""
+    parts = []
+    if domain.routing_mode != "API_MAPPING_ONLY":
+        parts.append(_rule_resources(domain))
+    if domain.routing_mode != "ROUTING_RULE_ONLY":
+        parts.append(_mapped_resources(domain))
+    if any(part is None for part in parts):
+        return None
+    resources: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        for path, methods in (part or {}).items():
+            _add(resources, path, list(methods))
     return resources or None
 
 
 def _custom_domain(origin: ApiOrigin, domain: CustomDomain) -> EchoPlan:
-    """A custom domain's path names no stage (its mappings choose one), and the local AWS cannot be dialed by the
-    domain's name: one echo on one stage stands in for it. With base path mappings to REST APIs the source
-    describes, the echo has each API's resources under its base path, so a path no mapping routes still misses;
-    otherwise it is a catch-all (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html)."""
+    """A custom domain's path names no stage (its mappings and rules choose one), and the local AWS cannot be dialed
+    by the domain's name: one echo on one stage stands in for it. With base path mappings and routing rules to REST
+    APIs the source describes, the echo has each API's resources where the domain's paths reach them, so a path
+    nothing routes still misses; otherwise it is a catch-all
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html)."""
     stages = [m.stage for m in domain.mappings if _STAGE.match(m.stage)] + [r.stage for r in domain.rules
                                                                           if _STAGE.match(r.stage)]
     stage = stages[0] if stages else "custom"
-    resources = None if domain.rules else _mapped_resources(domain)
+    resources = _domain_resources(domain)
     if resources is None:
         plan = _catch_all(origin, (stage,), f"custom domain {domain.name} is replayed by a catch-all echo (its "
-                                            "APIs or routing rules are not all described REST mappings)")
+                                            "mappings and routing rules do not all lead to REST APIs the source "
+                                            "describes, or a rule has a header condition)")
     else:
         plan = EchoPlan(origin.origin_id, "REST", replay.ROUTES_SOURCE, (stage,), resources=resources, notes=[
-            f"Origin {origin.origin_id}: custom domain {domain.name} is replayed by one echo with each mapped API's "
-            "resources under its base path: the echo sees the path before API Gateway would strip the base path, "
-            f"on stage {stage}, and a path no mapping takes answers 'Missing Authentication Token', not 'Forbidden'."])
+            f"Origin {origin.origin_id}: custom domain {domain.name} is replayed by one echo with each API's "
+            "resources where the domain's mappings and rules reach them: the echo sees the path before API Gateway "
+            f"would strip a base path, on stage {stage}, and a path nothing routes answers 'Missing Authentication "
+            "Token', not 'Forbidden'; which rule wins by priority is not replayed."])
     plan.path_prefix = f"/{stage}"
     return plan
 
