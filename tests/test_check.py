@@ -123,7 +123,8 @@ def test_notebook_04_runs_headless_on_a_saved_config(tmp_path: Path) -> None:
     from runbook_lib.runbook.runner import NOTEBOOK_DIR
 
     pm.execute_notebook(str(NOTEBOOK_DIR / "04_your_distribution.ipynb"), str(tmp_path / "out.ipynb"),
-                        parameters={"source": str(LEGACY), "results_dir": str(tmp_path)}, kernel_name="python3",
+                        parameters={"source": str(LEGACY), "results_dir": str(tmp_path), "replay": "none"},
+                        kernel_name="python3",
                         progress_bar=False, cwd=str(tmp_path))
     data = json.loads((tmp_path / "check.json").read_text())
     assert data["source"] == str(LEGACY) and data["ok"] is False
@@ -137,7 +138,7 @@ def test_notebook_04_parameters_are_checked() -> None:
 
     given = {"source": "", "requirements": "", "target": "local", "replay": "local", "endpoint_url": "",
              "region": "", "profile": "", "results_dir": ""}
-    with pytest.raises(ParameterError, match="replay='bogus' is not valid. Valid choices: local, none"):
+    with pytest.raises(ParameterError, match="replay='bogus' is not valid. Valid choices: local, shadow, none"):
         params.validate("04_your_distribution", {**given, "replay": "bogus"})
     with pytest.raises(ParameterError, match="Unknown requirement 'bogus'"):
         params.validate("04_your_distribution", {**given, "replay": "none", "requirements": "bogus"})

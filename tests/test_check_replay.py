@@ -7,7 +7,14 @@ turns a requirement met.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +22,21 @@ import pytest
 from runbook_lib.apigateway import RestApi
 from runbook_lib.aws import provision
 from runbook_lib.aws.replay import ROUTES_CATCH_ALL, ROUTES_SOURCE, Replay, ReplayedBehavior
-from runbook_lib.aws.target import Target
+from runbook_lib.aws.target import ENDPOINT_ENV, Target
+from runbook_lib.cli import main
+from runbook_lib.cloudfront.policies import CACHING_DISABLED, CACHING_OPTIMIZED
+from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import check, replay_check, requirement_checks, verify
 from runbook_lib.runbook.probes import Probe
-from runbook_lib.sources import DistributionSource
+from runbook_lib.sources import DistributionSource, load_source
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LEGACY = FIXTURES / "sources" / "legacy_get_distribution_config.json"
+CDK = FIXTURES / "cdk_app" / "template.json"
+TERRAFORM = FIXTURES / "sources" / "terraform_plan_allviewer.json"
+RECOMMENDED = FIXTURES / "sources" / "recommended_get_distribution.json"
+WITH_API = FIXTURES / "sources" / "recommended_with_api.yaml"
+STATIC_FIVE = "query-strings,authorization,host-is-api,methods,not-cached"
 
 QUERY_DOC = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/QueryStringParameters.html"
 HOST_DOC = "https://repost.aws/knowledge-center/configure-cloudfront-to-forward-headers"
@@ -48,7 +66,7 @@ def _two_behaviors(first: str, second: str) -> dict[str, Any]:
     origin = {"Id": "api", "DomainName": "a1.execute-api.eu-west-1.amazonaws.com", "OriginPath": "/prod",
               "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}
     behavior = {"TargetOriginId": "api", "ViewerProtocolPolicy": "redirect-to-https",
-                "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+                "CachePolicyId": CACHING_DISABLED}
     return {"Origins": {"Quantity": 1, "Items": [origin]}, "DefaultCacheBehavior": behavior,
             "CacheBehaviors": {"Quantity": 2, "Items": [{**behavior, "PathPattern": first},
                                                         {**behavior, "PathPattern": second}]}}
@@ -99,8 +117,8 @@ def _checked(target: Target, replay: Replay, source: DistributionSource,
 
 
 @pytest.fixture
-def target(local_target: Target) -> Iterator[Target]:
-    yield local_target
+def target(local_target: Target) -> Target:
+    return local_target
 
 
 def test_correct_config_every_requirement_met_observed(target: Target) -> None:
@@ -161,7 +179,7 @@ def test_a_change_behind_the_checks_back_turns_the_observed_verdict_red(target: 
     query = got["query-strings"]
     assert query["predicted"] is True and query["observed"] is False and query["met"] is False
     assert "the probes disagree with the model" in query["evidence"]
-    assert "not as AWS documents" in query["evidence"]
+    assert "the model predicted otherwise on: query-single api.query" in query["evidence"]
 
 
 def test_unmet_phrases_name_the_behaviors_own_prefix() -> None:
@@ -169,3 +187,199 @@ def test_unmet_phrases_name_the_behaviors_own_prefix() -> None:
 
     [phrase] = requirement_checks.unmet_phrases([Verdict("path-reaches-route", False, "x", "fix")], "/v1/")
     assert phrase.startswith("/v1/<x> does not reach a route")
+
+
+# --- modes and refusals (no replay built) -------------------------------------------------------------------
+
+
+def test_replay_modes_by_target(capsys: pytest.CaptureFixture[str]) -> None:
+    out = io.StringIO()
+    assert main(["check", str(LEGACY), "--target", "aws", "--region", "eu-west-1", "--json"], out) == 1
+    data = json.loads(out.getvalue())
+    assert data["replay"] == "none" and data["distributions"][0]["behaviors"][0]["requirements"][0]["observed"] is None
+    assert main(["check", "--all", "--replay", "local"], io.StringIO()) == 2
+    assert "--all checks every distribution statically" in capsys.readouterr().err
+    with pytest.raises(ParameterError, match="Valid choices: local, none"):
+        check.check(str(LEGACY), replay="bogus")
+    with pytest.raises(ParameterError, match="needs the embedded local AWS"):
+        check.check(str(LEGACY), replay="local")
+
+
+def test_a_behavior_the_replay_did_not_probe_is_unknown_never_met() -> None:
+    [source] = load_source(str(WITH_API))
+    result = check.check_source(source)
+    assert result.ok  # predicted: every requirement met
+    replay = Replay("rp-x", "E1", "d1.cloudfront.net", {}, [], ["Origin site: not an API"])
+    replay_check.apply(result, [], replay)
+    [behavior] = result.behaviors
+    assert all(r["met"] is None and r["observed"] is None and r["predicted"] is True for r in behavior.requirements)
+    assert behavior.requirements[0]["evidence"].startswith("not replayed: the replay of Cdn has no behavior /api/*")
+    assert not result.ok and "replay: Origin site: not an API" in result.notes
+
+
+# --- check --replay local on the four inputs of issue 10's "Done when" (R1's replay build) ------------------
+
+
+def _cli(endpoint: str, *argv: str) -> tuple[int, dict[str, Any]]:
+    out = io.StringIO()
+    code = main(["check", *argv, "--replay", "local", "--endpoint-url", endpoint, "--json"], out)
+    return code, json.loads(out.getvalue())
+
+
+def _by_id(data: dict[str, Any], pattern: str = "/api/*") -> dict[str, dict[str, Any]]:
+    [dist] = data["distributions"]
+    behavior = next(b for b in dist["behaviors"] if b["path_pattern"] == pattern)
+    assert behavior["replay"]["probes"] > 0
+    return {r["id"]: r for r in behavior["requirements"]}
+
+
+def test_saved_legacy_config_query_strings_unmet_observed(local_target: Target) -> None:
+    # QUERY_DOC: legacy settings with QueryString false forward no query string to the origin.
+    code, data = _cli(local_target.endpoint_url or "", str(LEGACY))
+    got = _by_id(data)
+    assert code == 1 and data["ok"] is False and data["replay"] == "local"
+    assert got["query-strings"]["observed"] is False and got["query-strings"]["met"] is False
+    assert "the API got (none)" in got["query-strings"]["evidence"] and "query-single" in got["query-strings"]["probes"]
+    # The echo answers every path (the saved config does not describe the API): no route verdict, never met.
+    assert got["path-reaches-route"]["observed"] is None
+
+
+def test_cdk_template_caching_optimized_behind_rest_api_origin(local_target: Target) -> None:
+    # RestApiOrigin puts the stage in OriginPath, so /api/data reaches the API as /prod/api/data; the template's
+    # RestApi has no /api resource, so API Gateway answers 403 "Missing Authentication Token"
+    # (https://repost.aws/knowledge-center/api-gateway-authentication-token-errors).
+    code, data = _cli(local_target.endpoint_url or "", str(CDK))
+    got = _by_id(data)
+    assert code == 1
+    assert got["query-strings"]["observed"] is False
+    route = got["path-reaches-route"]
+    assert route["observed"] is False and "Missing Authentication Token" in route["evidence"]
+
+
+def test_terraform_allviewer_unmet_through_the_named_deviation(local_target: Target) -> None:
+    # HOST_DOC: the viewer's Host forwarded to API Gateway is answered 403. Locally MiniStack's CloudFront answers it
+    # (deviation allviewer-403-from-cloudfront): named, and nothing is met.
+    code, data = _cli(local_target.endpoint_url or "", str(TERRAFORM))
+    got = _by_id(data)
+    assert code == 1
+    for rid in ("query-strings", "authorization", "host-is-api", "methods", "path-reaches-route"):
+        assert got[rid]["observed"] is False and "allviewer-403-from-cloudfront" in got[rid]["deviations"], rid
+    assert all(r["met"] is not True for r in got.values())
+    # /search/* has its own probes, under /search/ (the terraform plan's API has no /search resource).
+    search = _by_id(data, "/search/*")
+    assert search["path-reaches-route"]["observed"] is False
+    assert "/search/data" in search["path-reaches-route"]["evidence"]
+
+
+def test_correct_saved_config_five_met_observed_route_unknown(local_target: Target) -> None:
+    endpoint = local_target.endpoint_url or ""
+    code, data = _cli(endpoint, str(RECOMMENDED))
+    got = _by_id(data)
+    assert code == 1  # path-reaches-route unknown: unknown is not a pass
+    assert got["path-reaches-route"]["met"] is None
+    assert [r for r in got if got[r]["observed"] is True] == [r for r in got if r != "path-reaches-route"]
+    code, data = _cli(endpoint, str(RECOMMENDED), "--requirements", STATIC_FIVE)
+    assert code == 0 and data["ok"] is True
+    assert all(r["observed"] is True for r in _by_id(data).values())
+
+
+def test_correct_template_with_its_routes_passes_every_default_observed(local_target: Target) -> None:
+    # CachingDisabled + AllViewerExceptHostHeader (QUERY_DOC, HOST_DOC), and a RestApi with /api and /api/{proxy+}.
+    code, data = _cli(local_target.endpoint_url or "", str(WITH_API))
+    got = _by_id(data)
+    assert code == 0 and data["ok"] is True, {k: v["evidence"] for k, v in got.items()}
+    assert all(r["observed"] is True and r["predicted"] is True for r in got.values())
+
+
+def test_the_table_shows_predicted_and_observed_side_by_side(local_target: Target) -> None:
+    out = io.StringIO()
+    code = main(["check", str(LEGACY), "--replay", "local", "--endpoint-url", local_target.endpoint_url or ""], out)
+    text = out.getvalue()
+    assert code == 1 and "(replay local:" in text.splitlines()[0]
+    assert "UNMET    query-strings        predicted unmet   observed unmet" in text
+
+
+def test_the_replay_is_removed_also_on_an_error(local_target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt  # Ctrl-C while probing
+
+    monkeypatch.setattr(replay_check, "probe_replay", boom)
+    before = _distribution_ids(local_target)
+    with pytest.raises(KeyboardInterrupt):
+        check.check(str(LEGACY), replay="local", replay_target=local_target)
+    assert _distribution_ids(local_target) == before  # nothing of the replay is left
+
+
+def _distribution_ids(target: Target) -> set[str]:
+    listed = target.client("cloudfront").list_distributions()["DistributionList"].get("Items") or []
+    return {d["Id"] for d in listed}
+
+
+def test_a_change_to_the_replay_behind_the_checks_back_turns_the_verdict_red(local_target: Target) -> None:
+    from runbook_lib.aws import replay as replays
+
+    @contextlib.contextmanager
+    def tampered(target: Target, source: DistributionSource, ids: list[str]) -> Iterator[Replay]:
+        """R1's replay, then its /api/* behavior switched to CachingOptimized before the probes run: no query
+        string reaches the origin any more (QUERY_DOC), while the source still says CachingDisabled."""
+        with replays.replayed(target, source, ids, progress=False) as made:
+            cf = target.client("cloudfront")
+            got = cf.get_distribution_config(Id=made.distribution_id)
+            config = got["DistributionConfig"]
+            [api] = [b for b in config["CacheBehaviors"]["Items"] if b["PathPattern"] == "/api/*"]
+            api["CachePolicyId"] = CACHING_OPTIMIZED
+            api.pop("OriginRequestPolicyId", None)
+            cf.update_distribution(Id=made.distribution_id, IfMatch=got["ETag"], DistributionConfig=config)
+            yield made
+
+    honest = check.check(str(WITH_API), replay="local", replay_target=local_target)
+    assert honest.ok
+    result = check.check(str(WITH_API), replay="local", replay_target=local_target, replayer=tampered)
+    [behavior] = result.distributions[0].behaviors
+    query = next(r for r in behavior.requirements if r["id"] == "query-strings")
+    assert not result.ok and query["predicted"] is True and query["observed"] is False and query["met"] is False
+    assert "the probes disagree with the model" in query["evidence"]
+
+
+def test_readme_check_example_runs_verbatim_with_its_own_local_aws(repo_root: Path) -> None:
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    [line] = re.findall(r"^(\.venv/bin/python -m runbook_lib check [^#\n]+?)\s+# exit 1$", text, re.MULTILINE)
+    env = {k: v for k, v in os.environ.items() if k != ENDPOINT_ENV}  # no running local AWS: it starts its own
+    done = subprocess.run(["bash", "-c", line], cwd=repo_root, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "UNMET    query-strings        predicted unmet   observed unmet" in done.stdout
+    assert "starting the local AWS" in done.stderr and "local AWS stopped" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_notebook_04_replays_the_example_headless(local_target: Target, tmp_path: Path) -> None:
+    """As ``make report`` runs it: the run's local AWS, the example cdk synth template (broken on purpose)."""
+    import papermill as pm
+
+    from runbook_lib.runbook.runner import NOTEBOOK_DIR
+
+    pm.execute_notebook(str(NOTEBOOK_DIR / "04_your_distribution.ipynb"), str(tmp_path / "out.ipynb"),
+                        parameters={"endpoint_url": local_target.endpoint_url, "results_dir": str(tmp_path)},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    data = json.loads((tmp_path / "check.json").read_text())
+    assert data["source"] == str(check.EXAMPLE_SOURCE) and data["replay"] == "local" and data["ok"] is False
+    route = _by_id(data)["path-reaches-route"]
+    assert route["observed"] is False and "Missing Authentication Token" in route["evidence"]
+    text = (tmp_path / "out.ipynb").read_text()
+    assert "not replayed" not in text and "observed" in text and "Make requests reach the API first" in text
+
+
+def test_bench_replay_fails_on_a_missed_target(monkeypatch: pytest.MonkeyPatch, repo_root: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_replay", repo_root / "benchmarks" / "bench_replay.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setattr(bench, "SOURCES", [LEGACY])
+    assert bench.main() == 0
+    monkeypatch.setattr(bench, "TARGET_S", 0.01)
+    assert bench.main() == 1
+    assert "target < 0 s: NOT met" in capsys.readouterr().out

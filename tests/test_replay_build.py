@@ -252,6 +252,19 @@ def test_echo_plans_follow_what_the_source_knows() -> None:
     assert routed.resources == {"/api/v1": ("ANY",), "/api/v1/items": ("GET",), "/health": ("GET",)}
 
 
+def test_a_stage_named_by_a_template_placeholder_is_the_echos_stage() -> None:
+    cdk = _source("cdk")
+    [origin] = api_origins(cdk)
+    plan = plan_echo(dataclasses.replace(origin, origin_path="/<ApiDeploymentStageprod>"), cdk.config)
+    assert (plan.origin_path, plan.stages) == ("/prod", ("prod",))
+    assert any("<ApiDeploymentStageprod>" in n for n in plan.notes)
+    legacy = _source("legacy")
+    [unknown] = api_origins(legacy)
+    catch_all = plan_echo(dataclasses.replace(unknown, origin_path="/<Stage>/v1"), legacy.config)
+    assert (catch_all.origin_path, catch_all.stages) == ("/stage/v1", ("stage",))
+    assert plan_echo(unknown, legacy.config).origin_path == "/prod"  # nothing to resolve
+
+
 def test_replay_stack_names_are_new_each_run_and_valid() -> None:
     made = {names.replay_stack() for _ in range(20)}
     assert len(made) == 20
@@ -542,3 +555,18 @@ def test_on_aws_the_echo_is_the_accounts_execute_api_with_the_users_origin_path(
     site = next(o for o in made.config["Origins"]["Items"] if o["Id"] != api["Id"])
     assert site["DomainName"] == "example.com"  # harmless on AWS (RFC 2606), never the user's bucket
     assert made.config["DefaultCacheBehavior"]["FunctionAssociations"]["Items"][0]["FunctionARN"] == cf_fn
+
+
+@pytest.mark.integration
+def test_check_replay_json_prints_nothing_but_the_json(local_target: Target, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The replay's and the probes' bars go to stdout: with --json, where only the JSON may, they are off."""
+    import io
+
+    from runbook_lib.cli import main
+
+    out = io.StringIO()
+    code = main(["check", str(DONE_WHEN["cdk"]), "--replay", "local", "--endpoint-url",
+                 str(local_target.endpoint_url), "--json", "--out", str(tmp_path)], out)
+    assert code == 1 and json.loads(out.getvalue())["ok"] is False
+    assert capsys.readouterr().out == ""

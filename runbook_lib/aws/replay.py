@@ -132,7 +132,7 @@ def _build(target: Target, source: DistributionSource, stack: str, plans: list[t
     echo_origins = {}
     for i, (origin, plan) in enumerate(plans):
         api_id = _create_echo(target, stack, f"{rn['api']}-{i + 1}", function_arn, account, plan)
-        echo_origins[origin.origin_id] = target.echo_origin(api_id, plan.path_prefix + origin.origin_path)
+        echo_origins[origin.origin_id] = target.echo_origin(api_id, plan.path_prefix + plan.origin_path)
     step("echo APIs")
     remap = Remap(echo_origins, target.placeholder_origin())
     remap.policy_ids = _create_policies(target, stack, source)

@@ -18,6 +18,8 @@ from runbook_lib.runbook.run_folders import DEFAULT_KEEP
 #: The --replay modes (``check.REPLAYS`` says what each does; kept here as names so --help needs no import).
 _REPLAYS = {"local": "recreate the distribution on the embedded local AWS behind an echo API, probe it and "
                      "remove it (default with --target local)",
+            "shadow": "with distribution:<ID> --target aws: the same as a new, temporary distribution in the "
+                      "account (tagged, removed after; yours is only read)",
             "none": "predict only, with the models (default with --target aws)"}
 
 __all__ = ["add_arguments", "run"]
@@ -78,9 +80,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         target = None
         if args.source.startswith("distribution:"):
             target = connect(args.target, args.region, args.endpoint_url, profiles[0])
-        with lifecycle.signals_interrupt(), _replay_target(replay, args, target) as where:
+        # Progress bars (runbook.progress writes to stdout, for notebooks) go to stderr: stdout is the result.
+        with (lifecycle.signals_interrupt(), contextlib.redirect_stdout(sys.stderr),
+              _replay_target(replay, args, target) as where):
             result = checker.check(args.source, args.requirements, args.api_origin, target, replay=replay,
-                                   replay_target=where, progress=replay != "none")
+                                   replay_target=where, progress=replay != "none" and not args.json)
         if args.probe_live:
             from runbook_lib.runbook import live_probe
             live_probe.attach(result, target, args.probe_live, tuple(args.api_origin))
@@ -113,6 +117,12 @@ def _replay_target(replay: str, args: argparse.Namespace, source_target: Target 
     one this run starts and stops (also on an error, Ctrl-C or SIGTERM)."""
     if replay == "none":
         yield None
+        return
+    if replay == "shadow":
+        if source_target is None or source_target.is_local:
+            raise ConfigError("--replay shadow builds a temporary copy in your AWS account: pass distribution:<ID> "
+                              "--target aws (or --replay local for the embedded local AWS).")
+        yield source_target
         return
     if source_target is not None and source_target.is_local:
         yield source_target

@@ -73,6 +73,13 @@ _SCHEME = Match("the viewer's scheme (what the runbook sends to tell MiniStack a
                 lambda c, v: v == c.probe.scheme)
 
 
+#: What CloudFront sends as Host when it does not forward the viewer's: the API origin's own domain name
+#: (``{id}.execute-api.{region}.amazonaws.com`` or an API Gateway custom domain), which a replay keeps as the origin.
+_OWN_DOMAIN = Match(f"the API origin's own domain name (e.g. matching /{EXECUTE_API.pattern}/)",
+                    lambda c, v: c.behavior.origin is not None and isinstance(v, str) and v != ""
+                    and (v == c.behavior.origin.domain or EXECUTE_API.search(v) is not None))
+
+
 def _always(_ctx: Context) -> bool:
     return True
 
@@ -205,7 +212,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         frozenset({"api.header.host"}), "the API origin's Host reaches it (any configuration that does not "
         "forward the viewer's Host)",
         lambda c: not c.behavior.headers.includes("host"),
-        _pattern(EXECUTE_API.pattern), _is("localhost"),
+        _OWN_DOMAIN, _is("localhost"),
     ),
 )
 

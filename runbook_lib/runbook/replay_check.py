@@ -35,8 +35,9 @@ from runbook_lib.apigateway.routing import api_route
 from runbook_lib.aws import replay as replays
 from runbook_lib.aws.replay import ROUTES_CATCH_ALL, ROUTES_SOURCE, Replay, ReplayedBehavior
 from runbook_lib.aws.target import Target
+from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior, simulate
-from runbook_lib.errors import ParameterError, ProvisioningError
+from runbook_lib.errors import ParameterError
 from runbook_lib.runbook import deviations, probes, requirement_checks, requirements, results, verify
 from runbook_lib.runbook.check import CheckResult, DistributionCheck, model_config, sample_path
 from runbook_lib.runbook.expectations import Expectation
@@ -137,12 +138,10 @@ def _stage(origin_path: str, origin: ApiOrigin | None, config: dict[str, Any], s
     return str(api_route(origin.api, "GET", str(sent))["stage"] or "") if sent else ""
 
 
-def _expectations(observations: list[Observation], config: dict[str, Any], host: str,
+def _expectations(observations: list[Observation], config: dict[str, Any], host: str, stage: str,
                   policies: dict[str, Any] | None, behavior: ReplayedBehavior,
                   origin: ApiOrigin | None) -> list[Expectation]:
     """What AWS would answer each probe: the forwarding model, then API Gateway's routing where known."""
-    origin_path = str(origin.origin_path if origin else "")
-    stage = _stage(origin_path, origin, config, sample_path(behavior.path_pattern), policies)
     expectations = results.predict(observations, config, host=host, stage=stage, policies=policies)
     if behavior.routes != ROUTES_SOURCE or origin is None or origin.api is None:
         return expectations
@@ -175,19 +174,32 @@ def _probe_behavior(target: Target, replay: Replay, behavior: ReplayedBehavior, 
                     progress: bool) -> BehaviorProbes:
     config, policies = model_config(source.config), source.policies or None
     matrix, notes = matrix_for(verify.probe_matrix(ids), behavior.path_pattern, config, policies)
+    sample = sample_path(behavior.path_pattern)
+    stage = _stage(str(origin.origin_path if origin else ""), origin, config, sample, policies)
+    if not stage:  # the stage the echo reports is then the replay's own choice: nothing to compare it with
+        matrix = [dataclasses.replace(p, checks=tuple(c for c in p.checks if c != "api.stage_path")) for p in matrix]
     start = time.perf_counter()
     observations = probes.run(target, replay.domain, matrix, progress)
     seconds = time.perf_counter() - start
-    expectations = _expectations(observations, config, replay.domain, policies, behavior, origin)
+    expectations = _expectations(observations, config, replay.domain, stage, policies, behavior, origin)
     table = results.compare(observations, expectations, config, preset=behavior.path_pattern,
                             local=target.is_local, policies=policies)
-    sample = sample_path(behavior.path_pattern)
     model = predicted if predicted is not None else requirements.predict(ids, config, policies, path=sample)
     prefix = api_prefix(behavior.path_pattern) or sample
     verdicts = requirement_checks.evaluate(ids, observations, api_host=behavior.api_host, table=table,
                                            predicted=model, local=target.is_local, api_prefix=prefix)
     _routes_unknown(verdicts, behavior)
+    if _has_functions(config, behavior.path_pattern):
+        notes.append(f"{behavior.path_pattern}: a CloudFront Function or Lambda@Edge runs on this behavior; the "
+                     "replay runs a CloudFront Function's code, the forwarding model does not, so where it changes the "
+                     "request the probes decide and the model's prediction may differ.")
     return BehaviorProbes(behavior, observations, table, verdicts, notes, seconds)
+
+
+def _has_functions(config: dict[str, Any], pattern: str) -> bool:
+    raws = [*items(config.get("CacheBehaviors")), {**(config.get("DefaultCacheBehavior") or {}), "PathPattern": "*"}]
+    raw: dict[str, Any] = next((b for b in raws if b.get("PathPattern") == pattern), {})
+    return bool(items(raw.get("FunctionAssociations")) or items(raw.get("LambdaFunctionAssociations")))
 
 
 def probe_replay(target: Target, replay: Replay, source: DistributionSource,
@@ -227,7 +239,7 @@ def _merge(requirement: dict[str, Any], verdict: Verdict | None, probed: Behavio
                      f"{requirement['evidence']}")
     failed = [d for d in probed.disagreements() if d.split(" ", 1)[0] in verdict.probes]
     if failed:
-        evidence += f"; not as AWS documents: {'; '.join(failed)}"
+        evidence += f"; the model predicted otherwise on: {'; '.join(failed)}"
     fix = verdict.fix if verdict.met is False else requirement["fix"] if predicted is not True else ""
     if verdict.id == "path-reaches-route" and verdict.fix == _ROUTES_UNKNOWN_FIX:
         fix = _ROUTES_UNKNOWN_FIX
@@ -269,30 +281,35 @@ def apply(check: DistributionCheck, probed: list[BehaviorProbes], replay: Replay
         check.notes.extend(f"replay: {n}" for n in replay.notes if n not in check.notes)
 
 
-def _default_replayer() -> Replayer:
-    found: Replayer | None = getattr(replays, "replayed", None)
-    if found is None:
-        raise ProvisioningError("This version has no replay builder (runbook_lib.aws.replay.replayed): run "
-                                "check with replay='none', or update the runbook.")
-    return found
+def _default_replayer(progress: bool) -> Replayer:
+    """``aws.replay.replayed``: builds the replay, removes it when the block ends (normally, on an error, Ctrl-C)."""
+    def replayed(target: Target, source: DistributionSource, origin_ids: list[str]) -> AbstractContextManager[Replay]:
+        return replays.replayed(target, source, origin_ids, progress=progress)
+    return replayed
 
 
 def observe(result: DistributionCheck, source: DistributionSource, requirement_ids: list[str],
             named_api_origins: list[str] | tuple[str, ...], target: Target | None, progress: bool = False,
-            replayer: Replayer | None = None) -> None:
-    """Replay ``source`` on ``target`` (local), probe its API behaviors, remove the replay, and write the
-    observed verdicts into ``result`` (its static check). The replay is removed also on an error or Ctrl-C."""
+            replayer: Replayer | None = None, shadow: bool = False) -> None:
+    """Replay ``source`` on ``target`` (local; with ``shadow``, the aws target ``source`` was read from: a new,
+    temporary distribution in the account), probe its API behaviors, remove the replay, and write the observed
+    verdicts into ``result`` (its static check). The replay is removed also on an error or Ctrl-C."""
     if not result.behaviors:
         return  # no API behavior: nothing to replay
-    if target is None or not target.is_local:
-        raise ParameterError("replay='local' needs the embedded local AWS: pass replay_target=connect('local', "
-                             "endpoint_url=...) (the check command starts one itself), or replay='none'.")
-    build = replayer or _default_replayer()
+    if target is None or target.is_local == shadow:
+        raise ParameterError(
+            "replay='shadow' builds in an AWS account: pass the aws target the distribution was read from (check "
+            "distribution:<ID> --target aws), or replay='local'." if shadow else
+            "replay='local' needs the embedded local AWS: pass replay_target=connect('local', endpoint_url=...) "
+            "(the check command starts one itself), or replay='none'.")
+    build = replayer or _default_replayer(progress)
     origin_ids = [o.origin_id for o in api_origins(source, named_api_origins)]
     predicted = {b.path_pattern: [Verdict(r["id"], r["predicted"], r["evidence"], r["fix"]) for r in b.requirements]
                  for b in result.behaviors}
     if progress:
-        print(f"replaying {source.name} on the local AWS behind the echo API ...", file=sys.stderr, flush=True)
+        where = ("in the account as a new, temporary distribution (deploying takes minutes)" if shadow
+                 else "on the local AWS")
+        print(f"replaying {source.name} {where} behind the echo API ...", file=sys.stderr, flush=True)
     with build(target, source, origin_ids) as replay:
         probed = probe_replay(target, replay, source, requirement_ids, predicted, progress)
     if progress:
