@@ -1,5 +1,6 @@
-"""A tiny AWS on 127.0.0.1 answering real HTTP: CloudFront's ListDistributions and GetDistributionConfig and API
-Gateway's GetRestApi, GetResources, GetStages and (v2) GetApi, for the fleet (``check --all``).
+"""A tiny AWS on 127.0.0.1 answering real HTTP, for the fleet (``check --all``): STS's GetCallerIdentity,
+CloudFront's ListDistributions and GetDistributionConfig, API Gateway's GetRestApi, GetResources, GetStages and
+(v2) GetApi.
 
 Why not only botocore's Stubber: a Stubber answers from botocore's ``before-call`` event, before the request is
 sent, so botocore's retry handler never sees its answers (tests/test_fleet.py shows a queued Throttling error is
@@ -61,6 +62,8 @@ class LoopbackAws:
     #: Operation name → how many Throttling answers to give before the real one.
     throttle: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: The account STS GetCallerIdentity names (``connect``'s preflight).
+    account: str = "123456789012"
     #: The most requests that were being answered at the same moment (the client's parallelism).
     max_in_flight: int = 0
     _in_flight: int = 0
@@ -83,7 +86,11 @@ class LoopbackAws:
 
     # --- answers ---------------------------------------------------------------------------------
 
-    def answer(self, method: str, target: str) -> tuple[int, dict[str, str], bytes]:
+    def answer(self, method: str, target: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        if method == "POST" and target == "/" and b"Action=GetCallerIdentity" in body:  # STS (query protocol)
+            with self._lock:
+                self.requests.append((method, "sts:GetCallerIdentity"))
+            return 200, {"Content-Type": "text/xml"}, _caller_identity(self.account)
         url = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         parts = url.path.strip("/").split("/")
@@ -140,6 +147,13 @@ class LoopbackAws:
         return 200, {"Content-Type": "text/xml"}, _xml("ListDistributions", "DistributionList", body)
 
 
+def _caller_identity(account: str) -> bytes:
+    return (f"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/runbook</Arn>"
+            f"<UserId>AIDAEXAMPLE</UserId><Account>{account}</Account></GetCallerIdentityResult>"
+            "<ResponseMetadata><RequestId>loopback</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+            ).encode()
+
+
 def _error(operation: str, code: str, message: str, status: int) -> tuple[int, dict[str, str], bytes]:
     if operation in ("GetRestApi", "GetResources", "GetStages", "GetApi"):  # API Gateway: REST-JSON
         return status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, \
@@ -159,8 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         aws = self.server.aws
         with aws._lock:
             aws._in_flight += 1
@@ -168,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if aws.latency:
                 time.sleep(aws.latency)
-            status, headers, body = aws.answer(self.command, self.path)
+            status, headers, body = aws.answer(self.command, self.path, body)
         finally:
             with aws._lock:
                 aws._in_flight -= 1

@@ -138,7 +138,7 @@ def test_notebook_04_parameters_are_checked() -> None:
 
     given = {"source": "", "requirements": "", "target": "local", "replay": "local", "endpoint_url": "",
              "region": "", "profile": "", "results_dir": ""}
-    with pytest.raises(ParameterError, match="replay='bogus' is not valid. Valid choices: local, none"):
+    with pytest.raises(ParameterError, match="replay='bogus' is not valid. Valid choices: local, shadow, none"):
         params.validate("04_your_distribution", {**given, "replay": "bogus"})
     with pytest.raises(ParameterError, match="Unknown requirement 'bogus'"):
         params.validate("04_your_distribution", {**given, "replay": "none", "requirements": "bogus"})

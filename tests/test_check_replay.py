@@ -199,7 +199,7 @@ def test_replay_modes_by_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["replay"] == "none" and data["distributions"][0]["behaviors"][0]["requirements"][0]["observed"] is None
     assert main(["check", "--all", "--replay", "local"], io.StringIO()) == 2
     assert "--all checks every distribution statically" in capsys.readouterr().err
-    with pytest.raises(ParameterError, match="Valid choices: local, none"):
+    with pytest.raises(ParameterError, match="Valid choices: local, shadow, none"):
         check.check(str(LEGACY), replay="bogus")
     with pytest.raises(ParameterError, match="needs the embedded local AWS"):
         check.check(str(LEGACY), replay="local")

@@ -223,7 +223,8 @@ def test_aws_the_path_fixes_deploy_without_a_domain_and_do_not_wait(monkeypatch:
                 "Items": [{"Key": "runbook:stack", "Value": pf.STACK}, {"Key": "runbook:variant", "Value": fix_id}]}}})
     ids = path_stack.deploy(aws.target, pf.STACK)
     aws.assert_done()
-    assert ids == [pf.DIST_ID, "E2ORIGINPATH", "E3FUNCTION"]
+    assert ids == {"api-prefix-missing-route": pf.DIST_ID, "path-fix-origin-path": "E2ORIGINPATH",
+                   "path-fix-cloudfront-function": "E3FUNCTION"}
 
 
 # --- local: the real MiniStack, CloudFront's propagation simulated ---------------------------------------------
@@ -245,7 +246,8 @@ def test_the_lab_deploys_in_one_round_and_every_stack_goes_in_one_more(simulated
     [deploy] = deployments.read_ledger(ledger)
     # Six configurations of the lab and four of the path stack (its own distribution and three fixes), all at once.
     assert len(deploy.distributions) == 10 and 1.0 <= took < 25, (deploy, took)
-    assert {r["configuration"] for r in shown.rows} >= set(pitfalls.lab.CONFIGURATIONS)
+    assert [r["configuration"] for r in shown.rows] == [*pitfalls.lab.CONFIGURATIONS, "api-prefix-missing-route",
+                                                         *path_stack.VARIANT_FIXES]
     assert "of the default quota of 500" in shown.quota and not shown.near_quota
     # Deployed again (a second "Run All"): nothing changed, nothing to wait for.
     pitfalls.Lab(simulated, "rb-rounds", progress=False, paths_stack="rb-rounds-paths", parent="rb-main").deploy()

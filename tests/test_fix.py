@@ -125,15 +125,27 @@ def _live(target: Target, dist_id: str) -> tuple[dict[str, Any], str]:
     return answer["DistributionConfig"], answer["ETag"]
 
 
-def _checked(target: Target, dist_id: str, *extra: str) -> tuple[int, dict[str, bool | None]]:
-    """``check distribution:<ID> --json --replay none`` (static) on the local AWS, as a user runs it (no
-    --api-origin: the local address is read as its AWS form): exit code and requirement id -> met."""
+def _checked(target: Target, dist_id: str, replay: str = "none") -> tuple[int, dict[str, bool | None]]:
+    """``check distribution:<ID> --json --replay REPLAY`` on the local AWS, as a user runs it (no --api-origin: the
+    local address is read as its AWS form): exit code and requirement id -> met. ``none`` decides with the models,
+    ``local`` (the default on the local target) by probing a replay of the distribution behind an echo API."""
     out = io.StringIO()
     code = main(["check", f"distribution:{dist_id}", "--target", "local", "--endpoint-url",
-                 target.endpoint_url or "", "--json", "--replay", "none", *extra], out)
+                 target.endpoint_url or "", "--json", "--replay", replay], out)
     [dist] = json.loads(out.getvalue())["distributions"]
     [behavior] = dist["behaviors"]
     return code, {r["id"]: r["met"] for r in behavior["requirements"]}
+
+
+#: The ``check --replay`` modes the loop is checked with: the models alone, and probes through a replay.
+REPLAYS = ("none", "local")
+
+
+def _all_six_met(target: Target, dist_id: str) -> None:
+    """``check`` exits 0 with all six default requirements met, with each mode of :data:`REPLAYS`."""
+    for replay in REPLAYS:
+        code, met = _checked(target, dist_id, replay)
+        assert code == 0 and len(met) == 6 and all(v is True for v in met.values()), (replay, met)
 
 
 def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_path: Path) -> None:
@@ -141,8 +153,9 @@ def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_p
     [plan] = fix_plan.plan_source(f"distribution:{dist_id}", local_target)
     assert plan.etag == _live(local_target, dist_id)[1] and plan.target == "local"
     before, _ = _live(local_target, dist_id)
-    code, met = _checked(local_target, dist_id)
-    assert code == 1 and met["host-is-api"] is False, met
+    for replay in REPLAYS:
+        code, met = _checked(local_target, dist_id, replay)
+        assert code == 1 and met["host-is-api"] is False, (replay, met)
     result = fix_apply.apply(plan, local_target, tmp_path / "run", progress=False)
     assert result.status == "applied" and result.ok and result.via == "update", result.message
     assert _live(local_target, dist_id)[0] == plan.fixed_config
@@ -155,9 +168,9 @@ def test_allviewer_plan_apply_verified_with_a_backup(local_target: Target, tmp_p
     # exits 0 with all six default requirements met: path-reaches-route decided by the API Gateway model from the
     # API read from the target.
     assert verify.verify(local_target, "fix-ok", progress=False).ok
-    code, met = _checked(local_target, dist_id)
-    assert code == 0 and len(met) == 6 and all(v is True for v in met.values()), met
-    assert set(plan.expected_met()) <= set(met)
+    _all_six_met(local_target, dist_id)
+    assert set(plan.expected_met()) <= {"query-strings", "authorization", "host-is-api", "methods",
+                                        "path-reaches-route", "not-cached"}
     # And the backup restores the broken original by hand.
     out = io.StringIO()
     assert main(["fix", "--rollback", str(tmp_path / "run" / "backup.json"), "--target", "local",
@@ -211,8 +224,9 @@ def test_a_fix_whose_probes_fail_is_rolled_back_with_its_new_policy(local_target
 def test_cli_apply_of_a_plan_on_the_local_aws(local_target: Target, tmp_path: Path) -> None:
     dist_id = _built(local_target, "fix-cli", preset="caching-optimized")
     endpoint = local_target.endpoint_url or ""
-    code, met = _checked(local_target, dist_id)
-    assert code == 1 and met["query-strings"] is False, met
+    for replay in REPLAYS:
+        code, met = _checked(local_target, dist_id, replay)
+        assert code == 1 and met["query-strings"] is False, (replay, met)
     plan = tmp_path / "plan.json"
     assert main(["fix", f"distribution:{dist_id}", "--plan", str(plan), "--target", "local",
                  "--endpoint-url", endpoint], io.StringIO()) == 0
@@ -223,8 +237,7 @@ def test_cli_apply_of_a_plan_on_the_local_aws(local_target: Target, tmp_path: Pa
     assert live == fix_plan.load_plan(plan).fixed_config
     assert _api_behavior(live)["CachePolicyId"] == CACHING_DISABLED != CACHING_OPTIMIZED
     # The whole chain on the command line: check, plan, apply, check again (exit 0, all six met).
-    code, met = _checked(local_target, dist_id)
-    assert code == 0 and len(met) == 6 and all(v is True for v in met.values()), met
+    _all_six_met(local_target, dist_id)
 
 
 def test_notebook_05_plans_by_default_and_applies_when_asked(local_target: Target, tmp_path: Path,

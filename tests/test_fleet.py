@@ -7,6 +7,7 @@ retry handler runs, as the first test shows.
 from __future__ import annotations
 
 import copy
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from runbook_lib.cli import main
 from runbook_lib.runbook import fleet
 from tests.loopback_aws import LoopbackAws, aws_target, serving
-from tests.stubbing import distribution_list, stubbed_aws
+from tests.stubbing import distribution_list, distribution_summary, stubbed_aws
 
 SAVED = Path(__file__).parent / "fixtures" / "sources"
 REGION = "eu-west-1"
@@ -116,6 +118,30 @@ def test_several_accounts_each_listed_and_labelled() -> None:
     assert [d.ok for d in result.distributions] == [True, False, True]
 
 
+def test_check_all_with_two_profiles_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check --all --target aws --profile prod --profile dev``: each profile is its own account (here its own
+    loopback server, named by the profile's ``endpoint_url`` in the AWS config file), preflighted, listed, checked."""
+    first, second = _served(_config()), _served(_legacy(), account="210987654321")
+    with serving(first) as one, serving(second) as two:
+        config = tmp_path / "config"
+        config.write_text("".join(
+            f"[profile {name}]\nregion = {REGION}\nendpoint_url = {url}\naws_access_key_id = AKID{name.upper()}\n"
+            "aws_secret_access_key = secret\n\n" for name, url in (("prod", one), ("dev", two))))
+        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                    "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        out = io.StringIO()
+        code = main(["check", "--all", "--target", "aws", "--profile", "prod", "--profile", "dev",
+                     "--requirements", "query-strings"], out)
+    assert code == 1, out.getvalue()
+    assert ("POST", "sts:GetCallerIdentity") in first.requests and ("POST", "sts:GetCallerIdentity") in second.requests
+    text = out.getvalue()
+    assert "distribution prod/E0" in text and "distribution dev/E0" in text
+    assert "distributions: 2, ok: 1, failed: 1" in text
+
+
 def test_an_api_id_that_is_no_api_is_asked_once_too() -> None:
     config = _config()
     config["Origins"]["Items"][1]["DomainName"] = f"nope123.execute-api.{REGION}.amazonaws.com"
@@ -124,3 +150,25 @@ def test_an_api_id_that_is_no_api_is_asked_once_too() -> None:
         result = fleet.check_all([("", aws_target(endpoint, REGION))], "path-reaches-route", workers=1)
     assert _calls(aws, "/nope123") == ["/restapis/nope123", "/v2/apis/nope123"]  # REST, then HTTP: once for both
     assert [r["met"] for d in result.distributions for b in d.behaviors for r in b.requirements] == [None, None]
+
+
+def test_a_custom_policy_behind_several_distributions_is_read_once() -> None:
+    policy_id = "11111111-2222-3333-4444-555555555555"
+    config = _config(api_region="us-east-1")
+    config["CacheBehaviors"]["Items"][0]["CachePolicyId"] = policy_id
+    policy = {"CachePolicy": {"Id": policy_id, "LastModifiedTime": "2026-11-01T00:00:00Z", "CachePolicyConfig": {
+        "Name": "api", "MinTTL": 0, "DefaultTTL": 1, "MaxTTL": 1, "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": False, "HeadersConfig": {"HeaderBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}}}}}
+    with stubbed_aws(REGION) as stub:
+        stub.ok("cloudfront", "ListDistributions", distribution_list(
+            distribution_summary("E1", config), distribution_summary("E2", config)), {})
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": config, "ETag": "1"}, {"Id": "E1"})
+        stub.ok("cloudfront", "GetCachePolicy", policy, {"Id": policy_id})
+        stub.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": config, "ETag": "2"}, {"Id": "E2"})
+        result = fleet.check_all([("", stub.target)], "query-strings", workers=1)
+        stub.assert_done()  # one GetCachePolicy for both; a second would have met no queued answer
+    assert [d.name for d in result.distributions] == ["E1", "E2"]
+    # both were checked with the policy as read (TTL 1 with no Authorization in the key: answers shared by users)
+    first, second = ([f["code"] for f in d.findings] for d in result.distributions)
+    assert first == second and "authorization-not-in-cache-key" in first

@@ -68,6 +68,7 @@ def test_recommended_answers_alike_and_allviewer_breaks_on_the_local_aws(
     assert head["method"] == "HEAD" and head["via_cloudfront"]["length"] == head["direct"]["length"] == 0
     # /index.html goes to the site bucket through CloudFront; straight at the API it matches no route
     assert site["behavior"] == "default" and site["via_cloudfront"]["served_by"] == "s3"
+    assert site["behavior_origin"] != site["origin_id"] == "api" and "compared with API origin api" in text
     assert site["direct"]["status"] >= 400 and not site["breaks"] and "who answered" in site["verdict"]
     assert "live probes (GET/HEAD only)" in text and "/api/items?since=2020-01-01" in text
 

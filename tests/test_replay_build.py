@@ -20,7 +20,7 @@ from botocore.validate import validate_parameters
 
 from runbook_lib.apigateway.model import ApiMapping, CustomDomain, HttpApi, RestApi
 from runbook_lib.aws import deployments, echo_lambda, names, ownership, replay
-from runbook_lib.aws.replay_config import Remap, custom_policies, replay_config, used_function_arns
+from runbook_lib.aws.replay_config import Remap, custom_policies, prune_to_shape, replay_config, used_function_arns
 from runbook_lib.aws.replay_echo import CATCH_ALL_ROUTES, plan_echo
 from runbook_lib.aws.stack import account_id, resource_names
 from runbook_lib.aws.target import Target, connect
@@ -28,6 +28,11 @@ from runbook_lib.cloudfront.policies import ALL_VIEWER, CACHING_DISABLED, CACHIN
 from runbook_lib.errors import ConfigError, SourceError
 from runbook_lib.runbook import probes
 from runbook_lib.sources import DistributionSource, api_origins, load_source
+
+try:
+    from tests import stubbing as aws_stubs
+except ImportError:  # pragma: no cover - tests/ run without a package __init__
+    import stubbing as aws_stubs  # type: ignore[no-redef]
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: The four inputs of the issue's "Done when".
@@ -168,6 +173,34 @@ def test_what_cannot_be_replayed_is_dropped_with_one_note_each() -> None:
     assert len(notes) == len(set(notes))
 
 
+@pytest.mark.parametrize(("policy", "noted"), [("https-only", False), ("match-viewer", True), ("http-only", True)])
+def test_an_origin_protocol_policy_the_local_echo_cannot_show_is_noted(policy: str, noted: bool) -> None:
+    # API Gateway answers HTTPS only (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html);
+    # the local echo is reached over HTTP, so a policy that would send HTTP cannot fail here as it would on AWS.
+    source = copy.deepcopy(_source("cdk"))
+    source.config["Origins"]["Items"][1]["CustomOriginConfig"]["OriginProtocolPolicy"] = policy
+    config, notes = replay_config(source, _remap(_LOCAL, source), "r", "c")
+    assert any(f"OriginProtocolPolicy {policy!r}" in n for n in notes) is noted
+    assert config["Origins"]["Items"][1]["CustomOriginConfig"]["OriginProtocolPolicy"] == "http-only"
+    # On AWS the echo speaks HTTPS as the API does: the user's policy is kept, failure included.
+    on_aws, aws_notes = replay_config(source, _remap(_AWS, source), "r", "c")
+    assert not any("OriginProtocolPolicy" in n for n in aws_notes)
+    assert on_aws["Origins"]["Items"][1]["CustomOriginConfig"]["OriginProtocolPolicy"] == policy
+
+
+def test_a_field_create_distribution_does_not_have_is_dropped_with_a_note() -> None:
+    source = copy.deepcopy(_source("legacy"))
+    source.config["CacheBehaviors"]["Items"][0]["GrpcSettings"] = {"Enabled": True}
+    source.config["Origins"]["Items"][1]["CustomOriginConfig"]["IpAddressType"] = "dualstack"
+    config, _ = replay_config(source, _remap(_AWS, source), "r", "c")
+    config["Origins"]["Items"][1]["CustomOriginConfig"]["Colour"] = "blue"
+    notes = prune_to_shape(config, _MODEL.shape_for("DistributionConfig"))
+    assert notes == ["DistributionConfig.Origins.Items[1].CustomOriginConfig.Colour dropped: not a field of "
+                     "CreateDistribution.", "DistributionConfig.CacheBehaviors.Items[0].GrpcSettings dropped: not "
+                     "a field of CreateDistribution."]
+    _valid("CreateDistribution", {"DistributionConfig": config})
+
+
 def test_a_placeholder_left_where_nothing_can_drop_it_is_refused() -> None:
     source = copy.deepcopy(_source("cdk"))
     source.config["DefaultRootObject"] = "<Index.Key>"
@@ -217,6 +250,19 @@ def test_echo_plans_follow_what_the_source_knows() -> None:
     routed = plan_echo(dataclasses.replace(origin, kind="custom-domain", origin_path="", api=mapped), cdk.config)
     assert (routed.routes_kind, routed.stages, routed.path_prefix) == (replay.ROUTES_SOURCE, ("live",), "/live")
     assert routed.resources == {"/api/v1": ("ANY",), "/api/v1/items": ("GET",), "/health": ("GET",)}
+
+
+def test_a_stage_named_by_a_template_placeholder_is_the_echos_stage() -> None:
+    cdk = _source("cdk")
+    [origin] = api_origins(cdk)
+    plan = plan_echo(dataclasses.replace(origin, origin_path="/<ApiDeploymentStageprod>"), cdk.config)
+    assert (plan.origin_path, plan.stages) == ("/prod", ("prod",))
+    assert any("<ApiDeploymentStageprod>" in n for n in plan.notes)
+    legacy = _source("legacy")
+    [unknown] = api_origins(legacy)
+    catch_all = plan_echo(dataclasses.replace(unknown, origin_path="/<Stage>/v1"), legacy.config)
+    assert (catch_all.origin_path, catch_all.stages) == ("/stage/v1", ("stage",))
+    assert plan_echo(unknown, legacy.config).origin_path == "/prod"  # nothing to resolve
 
 
 def test_replay_stack_names_are_new_each_run_and_valid() -> None:
@@ -308,10 +354,13 @@ def test_legacy_config_replays_with_a_catch_all_echo_that_gets_no_query(local_ta
         seen = probes.send(local_target, made.domain, _GET)
         assert (seen.status, seen.values["api.path"], seen.values["api.stage"]) == (200, "/api/data", "prod")
         assert seen.values["api.query"] == probes.NO_QUERY  # QueryString false
-    recommended = _source("recommended")
+    recommended = copy.deepcopy(_source("recommended"))
+    recommended.config["Origins"]["Items"][1]["CustomHeaders"] = {
+        "Quantity": 1, "Items": [{"HeaderName": "X-Tenant", "HeaderValue": "acme"}]}
     with replay.replayed(local_target, recommended, progress=False) as made:
         seen = probes.send(local_target, made.domain, _GET)
         assert seen.values["api.query"] == "since=2020-01-01&tag=a&tag=b"  # AllViewerExceptHostHeader
+        assert seen.values["api.header.x-tenant"] == "acme"  # the origin's custom header
 
 
 @pytest.mark.integration
@@ -334,14 +383,30 @@ def test_a_method_the_resource_lacks_answers_403_as_api_gateway(local_target: Ta
 
 @pytest.mark.integration
 def test_an_http_api_echo_keeps_route_keys_and_the_default_stage(local_target: Target) -> None:
-    source = _with_routes(_source("recommended"), HttpApi("a1b2c3d4e5", ["ANY /api/{proxy+}"], ["$default"]))
+    source = _with_routes(_source("recommended"), HttpApi("a1b2c3d4e5", ["GET /api/items/{id}"], ["$default"]))
     [origin] = source.config["Origins"]["Items"][1:]
     origin["OriginPath"] = ""  # $default: no stage in the path
     with replay.replayed(local_target, source, progress=False) as made:
+        assert [b.routes for b in made.behaviors] == [replay.ROUTES_SOURCE]
         seen = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/items/7"))
         assert (seen.status, seen.values["api.path"], seen.values["api.stage"]) == (200, "/api/items/7", "$default")
         assert seen.values["api.query"] == "since=2020-01-01&tag=a&tag=b"
-        assert seen.values["api.resource"] == "ANY /api/{proxy+}"
+        assert seen.values["api.resource"] == "GET /api/items/{id}"
+        # No route for the method or the path: 404 "Not Found", as an HTTP API answers.
+        for probe in (dataclasses.replace(_GET, path="/api/items/7", method="DELETE"), _GET):
+            missing = probes.send(local_target, made.domain, probe)
+            assert (missing.status, missing.served_by) == (404, "api-gateway")
+
+
+@pytest.mark.integration
+def test_a_lambda_url_origin_is_an_echo_that_answers_every_path(local_target: Target) -> None:
+    source = copy.deepcopy(_source("recommended"))
+    origin = source.config["Origins"]["Items"][1]
+    origin.update(DomainName="abcdefghij.lambda-url.eu-west-1.on.aws", OriginPath="")
+    with replay.replayed(local_target, source, progress=False) as made:
+        assert [b.routes for b in made.behaviors] == [replay.ROUTES_LAMBDA_URL]
+        seen = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/a/b"))
+        assert (seen.status, seen.values["api.path"]) == (200, "/api/a/b")
 
 
 @pytest.mark.integration
@@ -432,3 +497,76 @@ def test_a_custom_domain_echo_keeps_each_mapped_apis_routes_under_its_base_path(
         assert (seen.status, seen.values["api.resource"], seen.values["api.stage"]) == (200, "/api/items/{id}", "live")
         missing = probes.send(local_target, made.domain, dataclasses.replace(_GET, path="/api/other"))
         assert (missing.status, missing.served_by) == (403, "api-gateway")
+
+
+# --- aws: the same build, answered by botocore Stubbers -------------------------------------------
+
+
+def _example_config() -> dict[str, Any]:
+    return dict(json.loads((FIXTURES.parent.parent / "examples" / "dist.json").read_text()))
+
+
+def test_on_aws_the_echo_is_the_accounts_execute_api_with_the_users_origin_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = names.replay_stack("5a5a5a5a")
+    monkeypatch.setattr(names, "replay_stack", lambda: stack)
+    region = "eu-west-1"
+    rn = resource_names(stack, aws_stubs.ACCOUNT, region)
+    role_arn = f"arn:aws:iam::{aws_stubs.ACCOUNT}:role/{rn['role']}"
+    fn_arn = f"arn:aws:lambda:{region}:{aws_stubs.ACCOUNT}:function:{rn['function']}"
+    cf_fn = f"arn:aws:cloudfront::{aws_stubs.ACCOUNT}:function/{stack}-fn-1"
+    with aws_stubs.stubbed_aws(region) as aws:
+        aws.ok("sts", "GetCallerIdentity", aws_stubs.caller_identity(), {})
+        aws.error("iam", "GetRole", "NoSuchEntity", "not found", 404)
+        aws.ok("iam", "CreateRole", aws_stubs.role(rn["role"], ownership.tag_list(stack)))
+        aws.ok("iam", "AttachRolePolicy", {})
+        aws.error("lambda", "GetFunction", "ResourceNotFoundException", "not found", 404)
+        aws.ok("lambda", "CreateFunction", aws_stubs.function_config(rn["function"], region, role_arn))
+        aws.ok("apigateway", "CreateRestApi", aws_stubs.rest_api("echo12345a", f"{rn['api']}-1",
+                                                                  ownership.tag_dict(stack)),
+               {"name": f"{rn['api']}-1", "description": "Echo API behind CloudFront (runbook)",
+                "endpointConfiguration": {"types": ["REGIONAL"]}, "tags": ownership.tag_dict(stack)})
+        aws.ok("apigateway", "GetResources", {"items": [{"id": "root0", "path": "/"}]})
+        for rid, parent, part in (("r1", "root0", "items"), ("r2", "r1", "{id}")):
+            aws.ok("apigateway", "CreateResource", {"id": rid, "parentId": parent, "pathPart": part},
+                   {"restApiId": "echo12345a", "parentId": parent, "pathPart": part})
+            aws.ok("apigateway", "PutMethod", {"httpMethod": "GET"})
+            aws.ok("apigateway", "PutIntegration", {"type": "AWS_PROXY"})
+        aws.ok("apigateway", "CreateDeployment", {"id": "dep1"}, {"restApiId": "echo12345a", "stageName": "prod"})
+        aws.ok("lambda", "AddPermission", {"Statement": "{}"}, {
+            "FunctionName": fn_arn, "StatementId": f"{stack}-echo12345a-invoke", "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": f"arn:aws:execute-api:{region}:{aws_stubs.ACCOUNT}:echo12345a/*/*/*"})
+        summary = {"Name": f"{stack}-fn-1", "Status": "UNPUBLISHED",
+                   "FunctionConfig": {"Comment": ownership.mark(stack), "Runtime": "cloudfront-js-2.0"},
+                   "FunctionMetadata": {"FunctionARN": cf_fn, "LastModifiedTime": aws_stubs.WHEN}}
+        aws.ok("cloudfront", "CreateFunction", {"FunctionSummary": summary, "ETag": "EFN1"})
+        aws.ok("cloudfront", "PublishFunction", {"FunctionSummary": summary}, {"Name": f"{stack}-fn-1",
+                                                                                "IfMatch": "EFN1"})
+        answer = aws_stubs.distribution("E2REPLAY", _example_config())
+        aws.ok("cloudfront", "CreateDistributionWithTags", {"Distribution": answer, "ETag": "E1"})
+        aws.ok("cloudfront", "GetDistribution", {"Distribution": answer, "ETag": "E1"}, {"Id": "E2REPLAY"})
+        made = replay.build(aws.target, _source("cdk"), progress=False)
+        aws.assert_done()
+    [api] = [o for o in made.config["Origins"]["Items"] if o["Id"] == "RunbookCheckCdkCdnOrigin2A9001BE4"]
+    assert (api["DomainName"], api["OriginPath"]) == ("echo12345a.execute-api.eu-west-1.amazonaws.com", "/prod")
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert [b.api_host for b in made.behaviors] == ["echo12345a.execute-api.eu-west-1.amazonaws.com"]
+    site = next(o for o in made.config["Origins"]["Items"] if o["Id"] != api["Id"])
+    assert site["DomainName"] == "example.com"  # harmless on AWS (RFC 2606), never the user's bucket
+    assert made.config["DefaultCacheBehavior"]["FunctionAssociations"]["Items"][0]["FunctionARN"] == cf_fn
+
+
+@pytest.mark.integration
+def test_check_replay_json_prints_nothing_but_the_json(local_target: Target, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The replay's and the probes' bars go to stdout: with --json, where only the JSON may, they are off."""
+    import io
+
+    from runbook_lib.cli import main
+
+    out = io.StringIO()
+    code = main(["check", str(DONE_WHEN["cdk"]), "--replay", "local", "--endpoint-url",
+                 str(local_target.endpoint_url), "--json", "--out", str(tmp_path)], out)
+    assert code == 1 and json.loads(out.getvalue())["ok"] is False
+    assert capsys.readouterr().out == ""

@@ -28,14 +28,16 @@ from runbook_lib.aws.teardown import remove_all
 from runbook_lib.errors import ParameterError, ProvisioningError
 
 __all__ = [
-    "BASE_PATH", "DEFAULT_STACK", "FIX_IDS", "MULTI_LEVEL_KEY", "PREFIX_STAGE", "ROOT_ROUTES", "STAGE", "VARIANT_FIXES",
-    "Located", "add_api_resource", "apply_fix", "build_broken", "check_fix_id", "custom_domain", "custom_domain_origin",
-    "deploy", "function_code", "function_name", "locate", "locate_fix", "teardown",
+    "BASE_PATH", "DEFAULT_STACK", "FIX_IDS", "MULTI_LEVEL_KEY", "PITFALL", "PREFIX_STAGE", "ROOT_ROUTES", "STAGE",
+    "VARIANT_FIXES", "Located", "add_api_resource", "apply_fix", "build_broken", "check_fix_id", "custom_domain",
+    "custom_domain_origin", "deploy", "function_code", "function_name", "locate", "locate_fix", "teardown",
 ]
 
 #: The four ways to map ``/api/*`` onto an API that this module can configure.
 FIX_IDS = ("path-fix-api-resource", "path-fix-origin-path", "path-fix-base-path-mapping",
            "path-fix-cloudfront-function")
+#: The stack's own distribution in :func:`deploy`'s answer: the pitfall (and, once the API has /api, that fix).
+PITFALL = "api-prefix-missing-route"
 #: The fixes that change CloudFront: :func:`deploy` gives each its own distribution.
 VARIANT_FIXES = ("path-fix-origin-path", "path-fix-base-path-mapping", "path-fix-cloudfront-function")
 #: The path-fix stack of the default runbook stack (a child of it, so the two never touch each other).
@@ -164,9 +166,10 @@ def apply_fix(target: Target, stack_name: str, fix_id: str, *, domain_name: str 
 
 
 def deploy(target: Target, stack_name: str = DEFAULT_STACK, *, domain_name: str = "", certificate_arn: str = "",
-           parent: str = "") -> list[str]:
+           parent: str = "") -> dict[str, str]:
     """The pitfall and every fix that changes CloudFront, side by side, without waiting for CloudFront: returns the
-    IDs of the distributions to wait for (with others, in one deployment round: ``distribution.wait_all_deployed``).
+    distributions to wait for (with others, in one deployment round: ``distribution.wait_all_deployed``), as
+    :data:`PITFALL` or fix ID → distribution ID.
 
     - The stack's own distribution shows the pitfall: an API with root routes only (its /api resource removed,
       if an earlier run added it), OriginPath /prod, no function. ``path-fix-api-resource`` changes API Gateway
@@ -195,9 +198,9 @@ def deploy(target: Target, stack_name: str = DEFAULT_STACK, *, domain_name: str 
     arn = _publish_function(target, stack_name)
     wanted["path-fix-cloudfront-function"] = _with_api(base, target.api_origin(where.api_id, STAGE), arn)
     found = variants.find_all(target, stack_name)
-    return [where.distribution_id] + [
-        str(variants.put(target, stack_name, fix_id, config, parent, found.get(fix_id))["Id"])
-        for fix_id, config in wanted.items()]
+    return {PITFALL: where.distribution_id} | {
+        fix_id: str(variants.put(target, stack_name, fix_id, config, parent, found.get(fix_id))["Id"])
+        for fix_id, config in wanted.items()}
 
 
 def locate_fix(target: Target, stack_name: str, fix_id: str) -> Located:
@@ -313,6 +316,14 @@ def _delete_domain(target: Target, stack_name: str, domain: str) -> list[str]:
     return [f"custom domain {domain}"]
 
 
+def _tagged_domains(target: Target, stack_name: str) -> list[str]:
+    """Every custom domain name tagged for ``stack_name``: also one made for a ``domain_name`` that teardown was
+    not told about (09_teardown has no such parameter)."""
+    apig = target.client("apigateway")
+    return [d["domainName"] for page in apig.get_paginator("get_domain_names").paginate()
+            for d in page.get("items", []) if (d.get("tags") or {}).get(TAG_KEY) == stack_name]
+
+
 def _function_etag(target: Target, name: str) -> str | None:
     """The DEVELOPMENT ETag of CloudFront Function ``name``, or None when there is no such function."""
     found = get_or_none(f"cloudfront.DescribeFunction {name}", target.client("cloudfront").describe_function,
@@ -382,7 +393,9 @@ def teardown(target: Target, stack_name: str = DEFAULT_STACK, progress: bool = T
     if stack_name == names.DEFAULT_STACK:
         raise ParameterError(f"stack_name={names.DEFAULT_STACK!r} is the main runbook's stack; path_stack never "
                              f"removes it. Pass the stack the path fixes were built in ({DEFAULT_STACK!r}).")
-    removed = _delete_domain(target, stack_name, domain_name or custom_domain(stack_name))
+    removed: list[str] = []
+    for domain in dict.fromkeys([domain_name or custom_domain(stack_name), *_tagged_domains(target, stack_name)]):
+        removed += _delete_domain(target, stack_name, domain)
     removed += remove_all(target, [*others, stack_name], progress=progress)
     name = function_name(stack_name)
     etag = _function_etag(target, name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from runbook_lib.apigateway.model import Api, ApiMapping, CustomDomain, HttpApi, RestApi, RoutingRule
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
@@ -19,29 +19,46 @@ from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.policies import fetch_custom_policies
 from runbook_lib.sources.result import DistributionSource
 
-__all__ = ["ApiCache", "distribution_ids", "read_distribution"]
+__all__ = ["ReadCache", "distribution_ids", "read_distribution"]
+
+T = TypeVar("T")
 
 
-class ApiCache:
-    """API id → the API as read (None: neither a REST nor an HTTP API of the account), shared by the reads of one
-    account's distributions (``check --all``): an API behind many of them is read once, also when parallel reads
-    reach it together."""
+class ReadCache:
+    """What was read from one account, by key (``api:<id>``, ``cache-policy:<id>``, ...), shared by the reads of
+    its distributions (``check --all``): an API or a custom policy behind many of them is read once, also when
+    parallel reads reach it together."""
 
     def __init__(self) -> None:
-        self._found: dict[str, Api | None] = {}
+        self._found: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def get(self, api_id: str, read: Callable[[], Api | None]) -> Api | None:
-        """The API ``api_id``, from ``read()`` the first time (a read that raises is not kept)."""
+    def get(self, key: str, read: Callable[[], T]) -> T:
+        """The value of ``key``, from ``read()`` the first time (a read that raises is not kept)."""
         with self._lock:
-            lock = self._locks.setdefault(api_id, threading.Lock())
+            lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            if api_id not in self._found:
-                self._found[api_id] = read()
-            return self._found[api_id]
+            if key not in self._found:
+                self._found[key] = read()
+            return cast(T, self._found[key])
+
 
 _EXECUTE_API = re.compile(r"^(?P<id>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
+class _CachedPolicies:
+    """The two reads ``fetch_custom_policies`` makes with a CloudFront client, answered through a ReadCache."""
+
+    def __init__(self, cloudfront: Any, cache: ReadCache) -> None:
+        self._cloudfront, self._cache = cloudfront, cache
+
+    def get_cache_policy(self, Id: str) -> Any:  # noqa: N803 - boto3's parameter name
+        return self._cache.get(f"cache-policy:{Id}", lambda: self._cloudfront.get_cache_policy(Id=Id))
+
+    def get_origin_request_policy(self, Id: str) -> Any:  # noqa: N803 - boto3's parameter name
+        return self._cache.get(f"origin-request-policy:{Id}",
+                               lambda: self._cloudfront.get_origin_request_policy(Id=Id))
 
 
 def _behaviors(config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,12 +107,12 @@ def _read_api(target: Target, api_id: str) -> Api | None:
     return None
 
 
-def _api(target: Target, api_id: str, apis: dict[str, Api], cache: ApiCache) -> None:
+def _api(target: Target, api_id: str, apis: dict[str, Api], cache: ReadCache) -> None:
     """Read API ``api_id`` into ``apis`` (an API that is neither REST nor HTTP is left out); ``cache`` keeps what
     was read for the next distribution of the same account (``check --all``)."""
     if api_id in apis:
         return
-    found = cache.get(api_id, lambda: _read_api(target, api_id))
+    found = cache.get(f"api:{api_id}", lambda: _read_api(target, api_id))
     if found is not None:
         apis[api_id] = found
 
@@ -116,7 +133,7 @@ def _rules(v2: Any, name: str) -> list[RoutingRule]:
     return rules
 
 
-def _domain(target: Target, name: str, apis: dict[str, Api], cache: ApiCache) -> CustomDomain | None:
+def _domain(target: Target, name: str, apis: dict[str, Api], cache: ReadCache) -> CustomDomain | None:
     v2 = target.client("apigatewayv2")
     found = get_or_none(f"apigatewayv2.GetDomainName {name}", v2.get_domain_name, DomainName=name)
     if found is None:
@@ -132,7 +149,7 @@ def _domain(target: Target, name: str, apis: dict[str, Api], cache: ApiCache) ->
 
 
 def _origins(target: Target, config: dict[str, Any], notes: list[str],
-             cache: ApiCache) -> tuple[dict[str, Api], dict[str, CustomDomain]]:
+             cache: ReadCache) -> tuple[dict[str, Api], dict[str, CustomDomain]]:
     apis: dict[str, Api] = {}
     domains: dict[str, CustomDomain] = {}
     for origin in items(config.get("Origins")):
@@ -168,11 +185,12 @@ def _as_on_aws(target: Target, config: dict[str, Any], notes: list[str]) -> dict
 
 
 @aws_errors
-def read_distribution(target: Target, distribution_id: str, api_cache: ApiCache | None = None) -> DistributionSource:
+def read_distribution(target: Target, distribution_id: str, cache: ReadCache | None = None) -> DistributionSource:
     """Distribution ``distribution_id`` of ``target`` as a :class:`DistributionSource` (read-only); on the local
     target in its AWS form (origins at MiniStack's address of an API become execute-api origins, with a note).
 
-    ``api_cache`` is shared by the reads of one account's distributions, so an API behind many is read once.
+    ``cache`` is shared by the reads of one account's distributions, so an API or custom policy behind many is
+    read once.
     """
     cloudfront = target.client("cloudfront")
     config: dict[str, Any] = aws_call(f"GetDistributionConfig {distribution_id}", cloudfront.get_distribution_config,
@@ -180,11 +198,12 @@ def read_distribution(target: Target, distribution_id: str, api_cache: ApiCache 
     notes: list[str] = []
     if target.is_local:
         config = _as_on_aws(target, config, notes)
-    apis, domains = _origins(target, config, notes, ApiCache() if api_cache is None else api_cache)
+    cache = ReadCache() if cache is None else cache
+    apis, domains = _origins(target, config, notes, cache)
     return DistributionSource(
         name=distribution_id, kind="distribution", location=f"distribution:{distribution_id}", config=config,
-        policies=fetch_custom_policies(cloudfront, config), functions=_functions(cloudfront, config),
-        apis=apis, domains=domains, notes=notes)
+        policies=fetch_custom_policies(_CachedPolicies(cloudfront, cache), config),
+        functions=_functions(cloudfront, config), apis=apis, domains=domains, notes=notes)
 
 
 @aws_errors

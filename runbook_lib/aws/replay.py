@@ -5,6 +5,12 @@ behaviors and removes it again. The replay keeps what decides forwarding (path p
 OriginPath, origin custom headers, protocol policy, allowed methods, legacy ForwardedValues, cache and origin
 request policies, CloudFront Functions with their code) and replaces only the API origins' address, with an
 echo API that has the source API's routes where the source describes them.
+
+:func:`build` makes it (which echo: ``replay_echo``; the DistributionConfig: ``replay_config``), :func:`remove`
+removes it by its stack (``names.replay_stack``: new for each run), and :func:`replayed` does both around a
+block. Everything the replay creates carries its stack's ``runbook:stack`` tag or, for its cache and origin
+request policies (which take no tags) and its CloudFront Functions, that tag's text as their Comment
+(``ownership.mark``): found by it even when a crash left no distribution to record them on.
 """
 
 from __future__ import annotations
@@ -57,13 +63,18 @@ class Replay:
     notes: list[str] = field(default_factory=list)
 
 
-
 # --- build and remove ---------------------------------------------------------------------------------
 # Imported here, below the types: replay_echo reads this module's labels.
 from runbook_lib.aws import echo_api, names, ownership, teardown  # noqa: E402
 from runbook_lib.aws.calls import aws_call, aws_errors  # noqa: E402
 from runbook_lib.aws.distribution import wait_deployed  # noqa: E402
-from runbook_lib.aws.replay_config import Remap, custom_policies, replay_config, used_function_arns  # noqa: E402
+from runbook_lib.aws.replay_config import (  # noqa: E402
+    Remap,
+    custom_policies,
+    prune_to_shape,
+    replay_config,
+    used_function_arns,
+)
 from runbook_lib.aws.replay_echo import EchoPlan, plan_echo  # noqa: E402
 from runbook_lib.aws.stack import Stack, account_id, resource_names  # noqa: E402
 from runbook_lib.aws.target import Target  # noqa: E402
@@ -121,7 +132,7 @@ def _build(target: Target, source: DistributionSource, stack: str, plans: list[t
     echo_origins = {}
     for i, (origin, plan) in enumerate(plans):
         api_id = _create_echo(target, stack, f"{rn['api']}-{i + 1}", function_arn, account, plan)
-        echo_origins[origin.origin_id] = target.echo_origin(api_id, plan.path_prefix + origin.origin_path)
+        echo_origins[origin.origin_id] = target.echo_origin(api_id, plan.path_prefix + plan.origin_path)
     step("echo APIs")
     remap = Remap(echo_origins, target.placeholder_origin())
     remap.policy_ids = _create_policies(target, stack, source)
@@ -129,6 +140,8 @@ def _build(target: Target, source: DistributionSource, stack: str, plans: list[t
     remap.function_arns = _create_functions(target, stack, source)
     step("functions")
     config, notes = replay_config(source, remap, f"{stack}-{time.time_ns()}", ownership.mark(stack))
+    shape = target.client("cloudfront").meta.service_model.shape_for("DistributionConfig")
+    notes += prune_to_shape(config, shape)
     dist = _create_distribution(target, stack, config, counted=not target.is_local)
     step("distribution")
     behaviors = _behaviors(config, {plan.origin_id: plan for _, plan in plans})

@@ -25,7 +25,10 @@ from runbook_lib.cloudfront.policies import (
 from runbook_lib.errors import ConfigError
 from runbook_lib.sources.result import DistributionSource
 
-__all__ = ["PLACEHOLDER", "Remap", "custom_policies", "fix_quantities", "replay_config", "used_function_arns"]
+__all__ = [
+    "PLACEHOLDER", "Remap", "custom_policies", "fix_quantities", "prune_to_shape", "replay_config",
+    "used_function_arns",
+]
 
 #: A value a template left unresolved (``<ApiF70053CD>``, ``<CachePolicy.Id>``): never sent to AWS.
 PLACEHOLDER = re.compile(r"<[^<>]+>")
@@ -157,11 +160,12 @@ def _origin(origin: dict[str, Any], remap: Remap, notes: list[str], others: list
         if key in user:
             echo["CustomOriginConfig"][key] = user[key]
     policy = user.get("OriginProtocolPolicy", "https-only")
-    if policy != "https-only" and policy != echo["CustomOriginConfig"]["OriginProtocolPolicy"]:
+    if echo["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only":
+        echo["CustomOriginConfig"]["OriginProtocolPolicy"] = policy  # an HTTPS echo, as the API: keep the user's
+    elif policy != "https-only":
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html: HTTPS only.
         notes.append(f"Origin {oid}: OriginProtocolPolicy {policy!r} would send HTTP to an API that answers HTTPS "
-                     f"only; the replay reaches its echo with {echo['CustomOriginConfig']['OriginProtocolPolicy']!r}"
-                     " and does not show that failure.")
+                     "only; the local echo is reached over HTTP and does not show that failure.")
     return {**out, **echo}
 
 
@@ -292,3 +296,20 @@ def replay_config(source: DistributionSource, remap: Remap, caller_reference: st
         raise ConfigError(f"The replay of {source.name} would send unresolved template placeholders at "
                           f"{', '.join(left)}. Resolve them in the source (or pass a deployed distribution).")
     return fix_quantities(config), list(dict.fromkeys(notes))
+
+
+def prune_to_shape(node: Any, shape: Any, path: str = "DistributionConfig") -> list[str]:
+    """Drop from ``node`` every field its botocore ``shape`` does not have (a reader passing through something a
+    newer or older API names otherwise); one note per field dropped."""
+    notes: list[str] = []
+    if getattr(shape, "type_name", "") == "structure" and isinstance(node, dict):
+        for key in list(node):
+            if key not in shape.members:
+                del node[key]
+                notes.append(f"{path}.{key} dropped: not a field of CreateDistribution.")
+            else:
+                notes += prune_to_shape(node[key], shape.members[key], f"{path}.{key}")
+    elif getattr(shape, "type_name", "") == "list" and isinstance(node, list):
+        for i, item in enumerate(node):
+            notes += prune_to_shape(item, shape.member, f"{path}[{i}]")
+    return notes

@@ -21,6 +21,7 @@ from runbook_lib.apigateway.model import CustomDomain, HttpApi, RestApi
 
 # The module, not its names: aws.replay imports this module while it loads (the labels are read at call time).
 from runbook_lib.aws import replay
+from runbook_lib.aws.replay_config import PLACEHOLDER
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.sources.origins import ApiOrigin
 
@@ -32,6 +33,8 @@ CATCH_ALL_ROUTES: dict[str, tuple[str, ...]] = {"/": ("ANY",), "/{proxy+}": ("AN
 DEFAULT_STAGE = "$default"
 #: REST stage names: letters, digits, '-' and '_' (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html).
 _STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+#: The echo's stage where the source names it only by a template placeholder.
+_STAND_IN = "stage"
 
 
 @dataclass
@@ -50,6 +53,8 @@ class EchoPlan:
     route_keys: tuple[str, ...] = ()
     #: Goes before the user's OriginPath at the echo (a custom domain's stage, which its path does not name).
     path_prefix: str = ""
+    #: The user's OriginPath as the echo gets it (a template placeholder for the stage resolved to the echo's).
+    origin_path: str = ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -64,7 +69,7 @@ def _path_stages(origin: ApiOrigin, patterns: list[str]) -> tuple[str, ...]:
     segment as the stage: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html)."""
     first = [s for s in origin.origin_path.split("/") if s]
     if first:
-        return (first[0],) if _STAGE.match(first[0]) else ()
+        return (first[0],) if _STAGE.match(first[0]) else (_STAND_IN,) if PLACEHOLDER.fullmatch(first[0]) else ()
     found = []
     for pattern in patterns:
         segment = pattern.lstrip("/").split("/", 1)[0]
@@ -146,8 +151,27 @@ def _custom_domain(origin: ApiOrigin, domain: CustomDomain) -> EchoPlan:
     return plan
 
 
+def _origin_path(origin: ApiOrigin, plan: EchoPlan) -> str:
+    """``origin``'s OriginPath with a template placeholder for its first segment (the stage: ``/<Stage>``) given the
+    echo's stage, one note; a placeholder anywhere else is left for the config check to refuse."""
+    parts = origin.origin_path.split("/")
+    first = next((i for i, part in enumerate(parts) if part), None)
+    if first is None or not PLACEHOLDER.fullmatch(parts[first]) or not plan.stages:
+        return origin.origin_path
+    plan.notes.append(f"Origin {origin.origin_id}: OriginPath {origin.origin_path} names its stage by a template "
+                      f"placeholder; the echo's stage {plan.stages[0]} stands in for it.")
+    parts[first] = plan.stages[0]
+    return "/".join(parts)
+
+
 def plan_echo(origin: ApiOrigin, config: Mapping[str, Any]) -> EchoPlan:
     """The echo API for ``origin`` of distribution ``config`` (see the module's docstring)."""
+    plan = _plan(origin, config)
+    plan.origin_path = _origin_path(origin, plan)
+    return plan
+
+
+def _plan(origin: ApiOrigin, config: Mapping[str, Any]) -> EchoPlan:
     derived = _path_stages(origin, _patterns(config, origin.origin_id))
     if origin.kind == "lambda-url":
         return EchoPlan(origin.origin_id, "HTTP", replay.ROUTES_LAMBDA_URL, (DEFAULT_STAGE,),

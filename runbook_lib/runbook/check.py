@@ -34,6 +34,8 @@ __all__ = ["EXAMPLE_SOURCE", "PAGES", "REPLAYS", "BehaviorCheck", "CheckResult",
 #: How ``check`` observes what reaches the API, by name (the CLI's ``--replay`` choices and notebook 04's).
 REPLAYS = {
     "local": "recreate the distribution on the embedded local AWS behind an echo API, probe it, remove it",
+    "shadow": "on --target aws: recreate it in the account as a new, temporary distribution behind an echo API "
+              "(tagged, removed after; yours is only read), probe it, remove it",
     "none": "predict only, with the forwarding and API Gateway models",
 }
 _WORD = {True: "met", False: "unmet", None: "unknown"}
@@ -209,12 +211,13 @@ def check(spec: str, requirements: list[str] | str | None = None,
     ids = parse(requirements)
     sources = load_source(spec, target)
     checks = [check_source(s, ids, named_api_origins) for s in sources]
-    if replay == "local":
+    if replay in ("local", "shadow"):
         from runbook_lib.runbook import replay_check  # probes, pandas and the SDK: only when replaying
 
         where = replay_target if replay_target is not None else target
         for source, result in zip(sources, checks, strict=True):
-            replay_check.observe(result, source, ids, named_api_origins, where, progress, replayer)
+            replay_check.observe(result, source, ids, named_api_origins, where, progress, replayer,
+                                 shadow=replay == "shadow")
     return CheckResult(spec, checks, replay)
 
 

@@ -15,6 +15,8 @@ from runbook_lib.runbook.run_folders import DEFAULT_KEEP
 #: The --replay modes (``check.REPLAYS`` says what each does; kept here as names so --help needs no import).
 _REPLAYS = {"local": "recreate the distribution on the embedded local AWS behind an echo API, probe it and "
                      "remove it (default with --target local)",
+            "shadow": "with distribution:<ID> --target aws: the same as a new, temporary distribution in the "
+                      "account (tagged, removed after; yours is only read)",
             "none": "predict only, with the models (default with --target aws)"}
 
 __all__ = ["add_arguments", "run"]
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         with (lifecycle.signals_interrupt(), contextlib.redirect_stdout(sys.stderr),
               replay_check.replay_target(replay, args.endpoint_url, target, progress=True) as where):
             result = checker.check(args.source, args.requirements, args.api_origin, target, replay=replay,
-                                   replay_target=where, progress=replay != "none")
+                                   replay_target=where, progress=replay != "none" and not args.json)
         if args.probe_live:
             from runbook_lib.runbook import live_probe
             live_probe.attach(result, target, args.probe_live, tuple(args.api_origin))

@@ -11,7 +11,7 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from runbook_lib.aws.read import ApiCache, distribution_ids, read_distribution
+from runbook_lib.aws.read import ReadCache, distribution_ids, read_distribution
 from runbook_lib.errors import RunbookError
 from runbook_lib.runbook.check import CheckResult, DistributionCheck, check_source
 from runbook_lib.runbook.requirements import parse
@@ -26,7 +26,7 @@ _SERVICES = ("cloudfront", "apigateway", "apigatewayv2")
 
 
 def _one(target: Any, dist_id: str, *, ids: list[str], named: tuple[str, ...], label: str,
-         cache: ApiCache) -> DistributionCheck:
+         cache: ReadCache) -> DistributionCheck:
     try:
         result = check_source(read_distribution(target, dist_id, cache), ids, named)
     except RunbookError as err:
@@ -52,7 +52,7 @@ def check_all(targets: list[tuple[str, Any]], requirements: list[str] | str | No
         for service in _SERVICES:
             target.client(service)
         listed = distribution_ids(target)
-        cache = ApiCache()
+        cache = ReadCache()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             read = functools.partial(_one, target, ids=ids, named=named_api_origins, label=label, cache=cache)
             out.extend(pool.map(read, listed))

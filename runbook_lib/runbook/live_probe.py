@@ -26,7 +26,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import unquote_plus
 
 import requests
 
@@ -70,6 +70,9 @@ class Comparison:
     method: str
     path: str
     behavior: str
+    #: The origin of that behavior, and the API origin the PATH is compared with (the same unless the behavior's
+    #: origin is not an API).
+    behavior_origin: str
     origin_id: str
     via_cloudfront: Answer
     direct: Answer
@@ -96,13 +99,14 @@ def parse_path(spec: str) -> tuple[str, str]:
 
 
 def _shown(url: str) -> str:
-    """``url`` with the values of credential-named query parameters masked (``?token=…``)."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = urlencode([(k, redact.mask(v) if redact.is_sensitive(k) else v)
-                       for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="‹›#")
-    return parts._replace(query=query).geturl()
+    """``url`` with the values of credential-named query parameters masked (``?token=‹redacted…›``)."""
+    base, sep, query = url.partition("?")
+    parts = []
+    for part in query.split("&") if sep else []:
+        name, eq, value = part.partition("=")
+        parts.append(f"{name}={redact.mask(unquote_plus(value))}" if eq and redact.is_sensitive(unquote_plus(name))
+                     else part)
+    return base + sep + "&".join(parts)
 
 
 def _answer(url: str, response: requests.Response) -> Answer:
@@ -151,12 +155,12 @@ def _direct_base(target: Target, api: ApiOrigin, origin: dict[str, Any]) -> tupl
     return f"https://{domain}{'' if port == 443 else f':{port}'}{path}", headers
 
 
-def _api_origin(source: DistributionSource, apis: list[ApiOrigin], path: str) -> tuple[str, ApiOrigin]:
-    """The behavior CloudFront picks for ``path``, and the API origin to compare it with."""
+def _api_origin(source: DistributionSource, apis: list[ApiOrigin], path: str) -> tuple[str, str, ApiOrigin]:
+    """The behavior CloudFront picks for ``path``, its origin, and the API origin to compare it with."""
     behavior = match_behavior(compiled_behaviors(source.config, source.policies or None), path.partition("?")[0])
     target_id = str(behavior.raw.get("TargetOriginId"))
     chosen = next((o for o in apis if o.origin_id == target_id), apis[0])
-    return behavior.label, chosen
+    return behavior.label, target_id, chosen
 
 
 def _verdict(cloudfront: Answer, direct: Answer) -> str:
@@ -178,14 +182,14 @@ def compare(target: Target, source: DistributionSource, domain: str, specs: list
     out = []
     with requests.Session() if http is None else contextlib.nullcontext(http) as session:
         for method, path in parsed:
-            label, api = _api_origin(source, apis, path)
+            label, behavior_origin, api = _api_origin(source, apis, path)
             viewer_base, viewer_headers = target.viewer_endpoint(domain)
             direct_base, direct_headers = _direct_base(target, api, origins[api.origin_id])
             via = _send(session, method, viewer_base + path, viewer_headers)
             direct = _send(session, method, direct_base + path, direct_headers)
             breaks = direct.status is not None and direct.status < 400 and (via.status is None or via.status >= 400)
-            out.append(Comparison(method, _shown(path), label, api.origin_id, via, direct, _verdict(via, direct),
-                                  breaks))
+            out.append(Comparison(method, _shown(path), label, behavior_origin, api.origin_id, via, direct,
+                                  _verdict(via, direct), breaks))
     return out
 
 
@@ -229,6 +233,8 @@ def lines(comparisons: list[dict[str, Any]]) -> list[str]:
     out = ["  live probes (GET/HEAD only): via CloudFront | directly at the API"] if comparisons else []
     for c in comparisons:
         flag = "BREAKS" if c["breaks"] else c["verdict"].split(":")[0]
-        out.append(f"    {flag:8} {c['method']} {c['path']} ({c['behavior']} -> {c['origin_id']}): "
+        route = c["behavior"] + " -> " + c["behavior_origin"] + (
+            "" if c["behavior_origin"] == c["origin_id"] else f", compared with API origin {c['origin_id']}")
+        out.append(f"    {flag:8} {c['method']} {c['path']} ({route}): "
                    f"{_side(Answer(**c['via_cloudfront']))} | {_side(Answer(**c['direct']))}; {c['verdict']}")
     return out

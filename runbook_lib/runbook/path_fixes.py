@@ -199,7 +199,7 @@ def run_all(target: Target, stack_name: str = path_stack.DEFAULT_STACK, progress
     deployment round), then prove each fix (:func:`probe_all`)."""
     ids = path_stack.deploy(target, stack_name, domain_name=domain_name, certificate_arn=certificate_arn,
                             parent=parent)
-    wait_all_deployed(target, ids, progress=progress)
+    wait_all_deployed(target, list(ids.values()), progress=progress)
     return probe_all(target, stack_name, progress, domain_name=domain_name, certificate_arn=certificate_arn)
 
 

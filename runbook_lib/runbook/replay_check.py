@@ -41,7 +41,7 @@ from runbook_lib.aws.replay import ROUTES_CATCH_ALL, ROUTES_SOURCE, Replay, Repl
 from runbook_lib.aws.target import ENDPOINT_ENV, Target, connect
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior, simulate
-from runbook_lib.errors import LocalStackError, ParameterError
+from runbook_lib.errors import ConfigError, LocalStackError, ParameterError
 from runbook_lib.runbook import deviations, probes, requirement_checks, requirements, results, verify
 from runbook_lib.runbook.check import CheckResult, DistributionCheck, model_config, sample_path
 from runbook_lib.runbook.expectations import Expectation
@@ -294,19 +294,25 @@ def _default_replayer(progress: bool) -> Replayer:
 
 def observe(result: DistributionCheck, source: DistributionSource, requirement_ids: list[str],
             named_api_origins: list[str] | tuple[str, ...], target: Target | None, progress: bool = False,
-            replayer: Replayer | None = None) -> None:
-    """Replay ``source`` on ``target`` (local), probe its API behaviors, remove the replay, and write the
-    observed verdicts into ``result`` (its static check). The replay is removed also on an error or Ctrl-C."""
+            replayer: Replayer | None = None, shadow: bool = False) -> None:
+    """Replay ``source`` on ``target`` (local; with ``shadow``, the aws target ``source`` was read from: a new,
+    temporary distribution in the account), probe its API behaviors, remove the replay, and write the observed
+    verdicts into ``result`` (its static check). The replay is removed also on an error or Ctrl-C."""
     if not result.behaviors:
         return  # no API behavior: nothing to replay
-    if target is None or not target.is_local:
-        raise ParameterError("replay='local' needs the embedded local AWS: pass replay_target=connect('local', "
-                             "endpoint_url=...) (the check command starts one itself), or replay='none'.")
+    if target is None or target.is_local == shadow:
+        raise ParameterError(
+            "replay='shadow' builds in an AWS account: pass the aws target the distribution was read from (check "
+            "distribution:<ID> --target aws), or replay='local'." if shadow else
+            "replay='local' needs the embedded local AWS: pass replay_target=connect('local', endpoint_url=...) "
+            "(the check command starts one itself), or replay='none'.")
     build = replayer or _default_replayer(progress)
     origin_ids = [o.origin_id for o in api_origins(source, named_api_origins)]
     predicted = {b.path_pattern: [Verdict(r["id"], r["predicted"], r["evidence"], r["fix"]) for r in b.requirements]
                  for b in result.behaviors}
-    _say(progress, f"replaying {source.name} on the local AWS behind the echo API ...")
+    where = ("in the account as a new, temporary distribution (deploying takes minutes)" if shadow
+             else "on the local AWS")
+    _say(progress, f"replaying {source.name} {where} behind the echo API ...")
     with build(target, source, origin_ids) as replay:
         probed = probe_replay(target, replay, source, requirement_ids, predicted, progress)
     _say(progress, f"replay of {source.name} probed and removed")
@@ -337,11 +343,18 @@ def _say(progress: bool, message: str) -> None:
 @contextlib.contextmanager
 def replay_target(replay: str, endpoint_url: str = "", source_target: Target | None = None,
                   progress: bool = False) -> Iterator[Target | None]:
-    """Where a ``replay="local"`` runs: the local target the source is read from, the local AWS at
-    ``endpoint_url`` (or ``$RUNBOOK_ENDPOINT_URL``, as ``make lab`` and ``make report`` set it), or one started
-    here and stopped when the block ends (also on an error, Ctrl-C or SIGTERM). None for ``replay="none"``."""
+    """Where a replay runs. ``shadow``: the aws target the source is read from. ``local``: the local target the
+    source is read from, else the local AWS at ``endpoint_url`` (or ``$RUNBOOK_ENDPOINT_URL``, as ``make lab`` and
+    ``make report`` set it), else one started here and stopped when the block ends (also on an error, Ctrl-C or
+    SIGTERM). None for ``replay="none"``."""
     if replay == "none":
         yield None
+        return
+    if replay == "shadow":
+        if source_target is None or source_target.is_local:
+            raise ConfigError("--replay shadow builds a temporary copy in your AWS account: pass distribution:<ID> "
+                              "--target aws (or --replay local for the embedded local AWS).")
+        yield source_target
         return
     if source_target is not None and source_target.is_local:
         _require_answering(source_target.endpoint_url or "")

@@ -42,6 +42,14 @@ CONFIGURATIONS = {
                           "in the key, MaxTTL 1",
     ORP_CONFIGURATION: "CachingDisabled + an origin request policy naming Authorization",
 }
+#: The path stack's distributions (``path_stack.deploy``).
+_PATHS = {
+    path_stack.PITFALL: "an API with root routes only, behind OriginPath /prod (path-fix-api-resource adds /api to "
+                        "the API: proven here too)",
+    "path-fix-origin-path": "empty OriginPath: the viewer path's first segment is the stage ('api')",
+    "path-fix-base-path-mapping": "the API's custom domain as origin (base path mapping 'api')",
+    "path-fix-cloudfront-function": "a CloudFront Function strips /api on viewer request",
+}
 _FIX_ON_YOUR_OWN = ("On your own distribution you would change it in place instead: `python -m runbook_lib fix "
                     "distribution:<ID> --plan plan.json`, then `fix --apply plan.json`.")
 
@@ -93,18 +101,16 @@ class Lab:
             return out
         out.quota, out.near_quota = variants.quota_note(self.target, self._to_create(todo))
         lab_ids = self._deploy_lab() if "lab" in todo else []
-        paths_ids = [] if "paths" not in todo else path_stack.deploy(
+        paths = {} if "paths" not in todo else path_stack.deploy(
             self.target, self.paths_stack, domain_name=self.domain_name, certificate_arn=self.certificate_arn,
             parent=self.parent)
-        wait_all_deployed(self.target, lab_ids + paths_ids, progress=self.progress)
+        wait_all_deployed(self.target, lab_ids + list(paths.values()), progress=self.progress)
         self.deployed.update(todo)
         if lab_ids:
             out.rows = [{"stack": self.stack_name, "configuration": c, "what": CONFIGURATIONS[c],
                          "distribution": i, "domain": d} for c, (i, d) in self.distributions.items()]
-        if paths_ids:
-            out.rows.append({"stack": self.paths_stack, "configuration": "the path pitfall, and each fix that "
-                             "changes CloudFront", "what": "an API with root routes only, behind OriginPath /prod",
-                             "distribution": ", ".join(paths_ids), "domain": ""})
+        out.rows += [{"stack": self.paths_stack, "configuration": c, "what": _PATHS.get(c, ""), "distribution": i,
+                      "domain": ""} for c, i in paths.items()]
         return out
 
     def ensure(self, part: str) -> None:
