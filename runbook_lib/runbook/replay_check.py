@@ -314,9 +314,20 @@ def observe(result: DistributionCheck, source: DistributionSource, requirement_i
              else "on the local AWS")
     _say(progress, f"replaying {source.name} {where} behind the echo API ...")
     with build(target, source, origin_ids) as replay:
+        if shadow:  # said always: should this run be killed, the copy in the account is found by this name
+            print(_shadow_line(replay, target), file=sys.stderr, flush=True)
         probed = probe_replay(target, replay, source, requirement_ids, predicted, progress)
     _say(progress, f"replay of {source.name} probed and removed")
     apply(result, probed, replay)
+
+
+def _shadow_line(replay: Replay, target: Target) -> str:
+    profile = target.session.profile_name
+    where = f"'aws', {target.region!r}" + (f", profile={profile!r}" if profile and profile != "default" else "")
+    return (f"shadow replay {replay.stack_name}: distribution {replay.distribution_id} ({replay.domain}), everything "
+            f"tagged runbook:stack={replay.stack_name}; removed when this check ends. Should the run be killed, "
+            f"remove it with: python -c \"from runbook_lib.aws import replay, target; "
+            f"replay.remove(target.connect({where}), {replay.stack_name!r})\"")
 
 
 def deviation_rows(result: CheckResult) -> list[dict[str, Any]]:
@@ -343,9 +354,9 @@ def _say(progress: bool, message: str) -> None:
 @contextlib.contextmanager
 def replay_target(replay: str, endpoint_url: str = "", source_target: Target | None = None,
                   progress: bool = False) -> Iterator[Target | None]:
-    """Where a replay runs. ``shadow``: the aws target the source is read from. ``local``: the local target the
-    source is read from, else the local AWS at ``endpoint_url`` (or ``$RUNBOOK_ENDPOINT_URL``, as ``make lab`` and
-    ``make report`` set it), else one started here and stopped when the block ends (also on an error, Ctrl-C or
+    """Where a replay runs. ``"shadow"``: the AWS target the source is read from. ``"local"``: the local target
+    the source is read from, the local AWS at ``endpoint_url`` (or ``$RUNBOOK_ENDPOINT_URL``, as ``make lab`` and
+    ``make report`` set it), or one started here and stopped when the block ends (also on an error, Ctrl-C or
     SIGTERM). None for ``replay="none"``."""
     if replay == "none":
         yield None
