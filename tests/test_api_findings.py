@@ -90,3 +90,17 @@ def test_the_runbook_stack_read_with_distribution_id_has_no_prefix_warning(local
     assert code == 0, dist
     assert [f["severity"] for f in _routed(dist["findings"])] == ["info"]
     assert not [f for f in dist["findings"] if f["severity"] != "info"], dist["findings"]
+
+
+def test_a_path_an_earlier_behavior_serves_decides_nothing() -> None:
+    # The first matching pattern wins (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
+    # DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern): /api/data goes to /api* first.
+    source = _saved({"/api/{proxy+}": ["ANY"]})
+    config = copy.deepcopy(source.config)
+    behaviors = config["CacheBehaviors"]
+    wider = {**copy.deepcopy(behaviors["Items"][0]), "PathPattern": "/api*"}
+    behaviors["Items"].insert(0, wider)
+    behaviors["Quantity"] += 1
+    source.config = config
+    routed = {f["behavior"]: f for f in _routed(check_source(source).findings)}
+    assert routed["/api/*"]["severity"] == "warning" and "API read with the source" not in routed["/api/*"]["effect"]
