@@ -110,7 +110,8 @@ def test_shadow_needs_a_distribution_on_target_aws(capsys: pytest.CaptureFixture
     assert "--replay shadow" in capsys.readouterr().err
 
 
-def test_the_command_line_runs_the_shadow_on_the_aws_target(account: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_line_runs_the_shadow_on_the_aws_target(account: Any, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
     stub, fake = account
     monkeypatch.setattr("runbook_lib.runbook.check_cli.connect", lambda *args, **kwargs: stub.target)
     out = io.StringIO()
@@ -122,3 +123,21 @@ def test_the_command_line_runs_the_shadow_on_the_aws_target(account: Any, monkey
     assert {r["id"]: r["observed"] for r in behavior["requirements"]} == {"query-strings": False,
                                                                           "authorization": False}
     assert set(fake.distributions) == {USER}
+    # The copy's name, where to find it and how to remove it are said while it exists.
+    [line] = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("shadow replay ")]
+    stack = line.split()[2].rstrip(":")
+    assert f"tagged runbook:stack={stack}" in line and f"replay.remove(target.connect('aws', '{REGION}'), " \
+        f"'{stack}')" in line
+
+
+def test_a_shadow_left_by_a_killed_run_is_found_and_removed_by_its_name(account: Any) -> None:
+    from runbook_lib.aws import replay
+    from runbook_lib.sources import load_source
+
+    stub, fake = account
+    [source] = load_source(f"distribution:{USER}", stub.target)
+    made = replay.build(stub.target, source, progress=False)  # and then the process is killed: nothing removed
+    assert made.distribution_id in fake.distributions and len(fake.rest_apis) == 2 and fake.roles
+    removed = replay.remove(stub.target, made.stack_name, progress=False)  # what the printed line runs
+    assert f"distribution {made.distribution_id}" in removed
+    assert set(fake.distributions) == {USER} and set(fake.rest_apis) == {USER_API} and not fake.roles
