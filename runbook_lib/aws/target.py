@@ -124,19 +124,12 @@ class Target:
             return {**self.api_origin("-", "-"), "OriginPath": ""}
         return {**aws_api_origin("-", "-", self.region), "DomainName": "example.com", "OriginPath": ""}
 
-    def as_on_aws(self, config: dict[str, Any], origin_id: str, api_id: str, stage: str) -> dict[str, Any]:
-        """``config`` with origin ``origin_id`` given its AWS address: what the same distribution is on AWS.
-
-        The model predicts AWS; locally the API origin has MiniStack's address, so predictions are made
-        for the distribution this one stands for.
-        """
-        if not self.is_local:
-            return config
-        items = [
-            {**o, **aws_api_origin(api_id, stage, self.region)} if o.get("Id") == origin_id else o
-            for o in config["Origins"]["Items"]
-        ]
-        return {**config, "Origins": {**config["Origins"], "Items": items}}
+    def as_on_aws(self, config: dict[str, Any]) -> dict[str, Any]:
+        """``config`` as the distribution it stands for on AWS: the model predicts AWS. Locally every origin at
+        MiniStack's address of an API gets its AWS form (:func:`origins_as_on_aws`, the one rule, which reads the
+        API and stage back from the address); on AWS ``config`` is that distribution already, and a ``localhost``
+        origin there is not the local API."""
+        return origins_as_on_aws(config, self.region)[0] if self.is_local else config
 
     def viewer_endpoint(self, distribution_domain: str, scheme: str = "https") -> tuple[str, dict[str, str]]:
         """Where a viewer request goes, and the headers that make it one.

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from runbook_lib.apigateway.routing import DOCS as API_DOCS
-from runbook_lib.apigateway.routing import api_route
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.diagnosis import diagnose
 from runbook_lib.cloudfront.docs import cloudfront_guide
-from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior, simulate
+from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior
 from runbook_lib.errors import ParameterError
+from runbook_lib.runbook.api_findings import arrival, rewrites_path, weigh
 from runbook_lib.runbook.requirements import Verdict, parse, predict
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins, load_source
 
@@ -42,7 +42,6 @@ _WORD = {True: "met", False: "unmet", None: "unknown"}
 
 _PLACEHOLDER = re.compile(r"<([^>]*)>")
 _LAMBDA_URL_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html"
-_VIEWER_HOST = "d111111abcdef8.cloudfront.net"
 #: The AWS page that explains each requirement (named header/cookie requirements use the origin request page).
 PAGES = {
     "query-strings": cloudfront_guide("QueryStringParameters.html"),
@@ -130,7 +129,7 @@ def model_config(config: dict[str, Any]) -> dict[str, Any]:
 def _route_verdict(verdict: Verdict, origin: ApiOrigin, raw: dict[str, Any], config: dict[str, Any],
                    source: DistributionSource, path: str) -> None:
     """Decide ``path-reaches-route`` with the API Gateway model where the source knows the API."""
-    if items(raw.get("FunctionAssociations")) or items(raw.get("LambdaFunctionAssociations")):
+    if rewrites_path(raw):
         verdict.met = None
         verdict.evidence = (f"a function on this behavior may rewrite {path}; the static check does not run it "
                             "(a replay does)")
@@ -140,19 +139,16 @@ def _route_verdict(verdict: Verdict, origin: ApiOrigin, raw: dict[str, Any], con
         verdict.evidence = f"a Lambda function URL passes every path to the function ({_LAMBDA_URL_DOC})"
         verdict.fix = ""
         return
-    request = {"method": "GET", "path": path, "headers": {"Host": _VIEWER_HOST}}
-    result = simulate(config, request, source.policies or None)
-    sent = (result.origin_request or {}).get("path")
-    if result.origin_status is not None:
+    found = arrival(config, source.policies, origin, path)
+    if found is None:
         return  # refused before any route (the viewer's Host): the prediction already says so
-    if sent is None or origin.api is None:
-        if origin.api is None and sent is not None:
-            verdict.evidence += (f"; the source does not describe the API behind {origin.domain} (read it with "
-                                 "distribution:<ID>, or check the template that defines the API)")
+    if found.route is None:
+        verdict.evidence += (f"; the source does not describe the API behind {origin.domain} (read it with "
+                             "distribution:<ID>, or check the template that defines the API)")
         return
-    route = api_route(origin.api, "GET", str(sent))
+    route = found.route
     verdict.met = None if route["status"] is None else route["status"] == 200
-    verdict.evidence = f"{path} arrives at API Gateway as {sent}: {route['message']}"
+    verdict.evidence = f"{path} arrives at API Gateway as {found.sent}: {route['message']}"
     if verdict.met:
         verdict.fix = ""
 
@@ -188,8 +184,8 @@ def check_source(source: DistributionSource, requirements: list[str] | None = No
     notes = list(source.notes)
     behaviors = [_behavior(source, config, raw, origins[str(raw.get("TargetOriginId"))], ids, notes)
                  for raw in raws if str(raw.get("TargetOriginId")) in origins]
-    findings = [{k: v for k, v in f.to_dict().items() if k != "fixed_config"}
-                for f in diagnose(config, source.policies or None)]
+    findings = weigh([{k: v for k, v in f.to_dict().items() if k != "fixed_config"}
+                      for f in diagnose(config, source.policies or None)], behaviors, config, source.policies, origins)
     if not origins:
         notes.append("No origin is an API (execute-api, Lambda URL or a known custom domain); name one with "
                      "--api-origin ID.")

@@ -58,7 +58,7 @@ def load(target: Target, stack_name: str) -> tuple[provision.Stack, dict[str, An
             "(01_build_origin) first with the same stack_name, or pass the stack_name you built."
         )
     config = target.client("cloudfront").get_distribution_config(Id=stack.distribution_id)["DistributionConfig"]
-    aws_config = target.as_on_aws(config, "api", stack.api_id, stack.stage)
+    aws_config = target.as_on_aws(config)
     return stack, config, aws_config, fetch_custom_policies(target.client("cloudfront"), config)
 
 

@@ -207,7 +207,7 @@ class Lab:
         predicts AWS)."""
         assert self.stack and self.stack.api_id
         config = self.target.client("cloudfront").get_distribution_config(Id=self.distributions[configuration][0])
-        return self.target.as_on_aws(config["DistributionConfig"], "api", self.stack.api_id, self.stack.stage)
+        return self.target.as_on_aws(config["DistributionConfig"])
 
     def fix_note(self, broken: str, fixed: str) -> Markdown:
         """What the fix changes on the /api/* behavior, and where it was deployed (beside the broken one)."""
