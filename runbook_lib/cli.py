@@ -338,7 +338,7 @@ COMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
     "local-aws": ("run the embedded local AWS alone until Ctrl-C or SIGTERM (prints endpoint_url=...)",
                   _add_local_aws, _run_local_aws),
     "clean-notebooks": ("strip outputs from notebooks before committing", _add_clean, _run_clean),
-    "check": ("check your own distribution: what its API behaviors give the API (static prediction)",
+    "check": ("check your own distribution: what its API behaviors give the API (predicted; observed by a replay)",
               check_cli.add_arguments, check_cli.run),
     "fix": ("plan, apply (with backup, probes and rollback) or export the fix of a distribution",
             fix_cli.add_arguments, fix_cli.run),

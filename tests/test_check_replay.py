@@ -383,3 +383,23 @@ def test_bench_replay_fails_on_a_missed_target(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(bench, "TARGET_S", 0.01)
     assert bench.main() == 1
     assert "target < 0 s: NOT met" in capsys.readouterr().out
+
+
+def test_a_local_aws_that_does_not_answer_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(LEGACY), "--replay", "local", "--endpoint-url", "http://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No local AWS answers at http://127.0.0.1:1") and err.count("\n") == 1
+
+
+def test_notebook_04_starts_its_own_local_aws_when_none_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``report --target aws`` runs it on the example: no local AWS is given, so the replay starts and stops one."""
+    import papermill as pm
+
+    from runbook_lib.runbook.runner import NOTEBOOK_DIR
+
+    monkeypatch.delenv(ENDPOINT_ENV, raising=False)
+    pm.execute_notebook(str(NOTEBOOK_DIR / "04_your_distribution.ipynb"), str(tmp_path / "out.ipynb"),
+                        parameters={"target": "aws", "source": str(LEGACY), "results_dir": str(tmp_path)},
+                        kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    data = json.loads((tmp_path / "check.json").read_text())
+    assert data["replay"] == "local" and _by_id(data)["query-strings"]["observed"] is False

@@ -260,3 +260,10 @@ def test_the_lab_deploys_in_one_round_and_every_stack_goes_in_one_more(simulated
     assert "origin request policy rb-rounds-orp-authorization" in removed  # recorded on the lab's distribution
     for stack in ("rb-rounds", "rb-rounds-paths"):
         assert provision.find(simulated, stack) is None and variants.find_all(simulated, stack) == {}
+
+
+def test_the_deploy_cell_says_quota_warning_near_the_quota_and_links_the_page() -> None:
+    near = pitfalls.Deployment([{"configuration": "allviewer"}], f"402 of 500 ({variants.QUOTAS_PAGE}): near it.", True)
+    shown = near._repr_html_()
+    assert "<b>Quota WARNING</b>" in shown and f'<a href="{variants.QUOTAS_PAGE}">' in shown and "allviewer" in shown
+    assert "WARNING" not in pitfalls.Deployment([], "13 of 500.", False)._repr_html_()

@@ -17,6 +17,7 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import validate_parameters
+from hypothesis import HealthCheck, given, settings
 
 from runbook_lib.apigateway.model import ApiMapping, CustomDomain, HttpApi, RestApi
 from runbook_lib.aws import deployments, echo_lambda, names, ownership, replay
@@ -31,8 +32,10 @@ from runbook_lib.sources import DistributionSource, api_origins, load_source
 
 try:
     from tests import stubbing as aws_stubs
+    from tests.test_cloudfront_rules import configs as rules_configs
 except ImportError:  # pragma: no cover - tests/ run without a package __init__
     import stubbing as aws_stubs  # type: ignore[no-redef]
+    from test_cloudfront_rules import configs as rules_configs  # type: ignore[no-redef]
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: The four inputs of the issue's "Done when".
@@ -570,3 +573,147 @@ def test_check_replay_json_prints_nothing_but_the_json(local_target: Target, tmp
                  str(local_target.endpoint_url), "--json", "--out", str(tmp_path)], out)
     assert code == 1 and json.loads(out.getvalue())["ok"] is False
     assert capsys.readouterr().out == ""
+
+
+def _queue_replay_removal(aws: aws_stubs.StubbedAws, stack: str, config: dict[str, Any]) -> None:
+    """Every call of removing replay ``stack`` on AWS: its distribution, marked policy and function, two REST APIs
+    and an HTTP API, the echo function and role; a neighbour's look-alikes are listed and left."""
+    region, dist_arn = "eu-west-1", f"arn:aws:cloudfront::{aws_stubs.ACCOUNT}:distribution/E2REPLAY"
+    rn = resource_names(stack, aws_stubs.ACCOUNT, region)
+    tag, mark = ownership.tag_list(stack), ownership.mark(stack)
+    disabled = {**config, "Enabled": False}
+    listed = aws_stubs.distribution_list(aws_stubs.distribution_summary("E2REPLAY", config))
+    aws.ok("sts", "GetCallerIdentity", aws_stubs.caller_identity(), {})
+    aws.ok("cloudfront", "ListDistributions", listed, {})
+    aws.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": tag}}, {"Resource": dist_arn})
+    aws.ok("cloudfront", "ListDistributions", listed, {})  # variants: none
+    aws.ok("cloudfront", "ListTagsForResource", {"Tags": {"Items": tag}}, {"Resource": dist_arn})
+    aws.ok("cloudfront", "GetDistributionConfig", {"DistributionConfig": config, "ETag": "E1"}, {"Id": "E2REPLAY"})
+    aws.ok("cloudfront", "UpdateDistribution", {"Distribution": aws_stubs.distribution(
+        "E2REPLAY", disabled, "InProgress"), "ETag": "E2"}, {"Id": "E2REPLAY", "IfMatch": "E1",
+                                                             "DistributionConfig": disabled})
+    for status in ("InProgress", "Deployed", "Deployed"):  # minutes on AWS: disabled, deployed, then deleted
+        aws.ok("cloudfront", "GetDistribution", {"Distribution": aws_stubs.distribution(
+            "E2REPLAY", disabled, status), "ETag": "E3"}, {"Id": "E2REPLAY"})
+    aws.ok("cloudfront", "DeleteDistribution", {}, {"Id": "E2REPLAY", "IfMatch": "E3"})
+    ours = {**_NO_KEY_POLICY, "Name": f"{stack}-policy-1", "Comment": mark}
+    theirs = {**_NO_KEY_POLICY, "Name": "theirs", "Comment": f"{mark} (made by hand)"}
+    aws.ok("cloudfront", "ListCachePolicies", aws_stubs.cache_policy_list(
+        aws_stubs.cache_policy("CP-OURS", ours), aws_stubs.cache_policy("CP-THEIRS", theirs)), {"Type": "custom"})
+    aws.ok("cloudfront", "ListOriginRequestPolicies", {"OriginRequestPolicyList": {"MaxItems": 100, "Quantity": 0}},
+           {"Type": "custom"})
+    aws.ok("cloudfront", "GetCachePolicy", {"CachePolicy": aws_stubs.cache_policy("CP-OURS", ours), "ETag": "EC"},
+           {"Id": "CP-OURS"})
+    aws.ok("cloudfront", "DeleteCachePolicy", {}, {"Id": "CP-OURS", "IfMatch": "EC"})
+    fn = f"{stack}-fn-1"
+    aws.ok("cloudfront", "ListFunctions", {"FunctionList": {"MaxItems": 100, "Quantity": 3, "Items": [
+        _function_summary(fn, mark, "DEVELOPMENT"), _function_summary(fn, mark, "LIVE"),
+        _function_summary("theirs", "made by hand", "LIVE")]}}, {})
+    aws.ok("cloudfront", "DescribeFunction", {"FunctionSummary": _function_summary(fn, mark, "DEVELOPMENT"),
+                                              "ETag": "EF"}, {"Name": fn, "Stage": "DEVELOPMENT"})
+    aws.ok("cloudfront", "DeleteFunction", {}, {"Name": fn, "IfMatch": "EF"})
+    aws.ok("cloudfront", "ListOriginAccessControls", aws_stubs.oac_list(), {})
+    aws.error("s3", "GetBucketTagging", "NoSuchBucket", "The specified bucket does not exist", 404)
+    theirs_api = aws_stubs.rest_api("zzz999zzz9", f"{rn['api']}-1", {"runbook:stack": "another-stack"})
+    for api_id in ("echo00001a", "echo00002b"):
+        aws.ok("apigateway", "GetRestApis", {"items": [theirs_api, aws_stubs.rest_api(
+            api_id, rn["api"], ownership.tag_dict(stack))]}, {})
+        aws.ok("apigateway", "DeleteRestApi", {}, {"restApiId": api_id})
+    aws.ok("apigateway", "GetRestApis", {"items": [theirs_api]}, {})
+    aws.ok("apigatewayv2", "GetApis", {"Items": [
+        {"ApiId": "http0001", "Name": rn["api"], "ProtocolType": "HTTP", "RouteSelectionExpression": "x",
+         "Tags": ownership.tag_dict(stack)},
+        {"ApiId": "http0002", "Name": rn["api"], "ProtocolType": "HTTP", "RouteSelectionExpression": "x",
+         "Tags": {"runbook:stack": "another-stack"}}]}, {})
+    aws.ok("apigatewayv2", "DeleteApi", {}, {"ApiId": "http0001"})
+    role_arn = f"arn:aws:iam::{aws_stubs.ACCOUNT}:role/{rn['role']}"
+    aws.ok("lambda", "GetFunction", aws_stubs.function(rn["function"], region, role_arn, ownership.tag_dict(stack)),
+           {"FunctionName": rn["function"]})
+    aws.ok("lambda", "DeleteFunction", {}, {"FunctionName": rn["function"]})
+    aws.ok("iam", "GetRole", aws_stubs.role(rn["role"], tag), {"RoleName": rn["role"]})
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    aws.ok("iam", "ListAttachedRolePolicies", {"AttachedPolicies": [
+        {"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": basic}], "IsTruncated": False},
+        {"RoleName": rn["role"]})
+    aws.ok("iam", "DetachRolePolicy", {}, {"RoleName": rn["role"], "PolicyArn": basic})
+    aws.ok("iam", "DeleteRole", {}, {"RoleName": rn["role"]})
+
+
+_NO_KEY_POLICY: dict[str, Any] = {"MinTTL": 0, "ParametersInCacheKeyAndForwardedToOrigin": {
+    "EnableAcceptEncodingGzip": False, "HeadersConfig": {"HeaderBehavior": "none"},
+    "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}}}
+
+
+def _function_summary(name: str, comment: str, stage: str) -> dict[str, Any]:
+    return {"Name": name, "FunctionConfig": {"Comment": comment, "Runtime": "cloudfront-js-2.0"},
+            "FunctionMetadata": {"FunctionARN": f"arn:aws:cloudfront::{aws_stubs.ACCOUNT}:function/{name}",
+                                 "Stage": stage, "LastModifiedTime": aws_stubs.WHEN}}
+
+
+def test_on_aws_remove_disables_waits_and_deletes_exactly_the_replays_resources(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from botocore.stub import Stubber
+
+    slept: list[float] = []
+    monkeypatch.setattr("runbook_lib.aws.distribution.time.sleep", slept.append)
+    ledger = tmp_path / deployments.LEDGER_FILE
+    monkeypatch.setenv(deployments.LEDGER_ENV, str(ledger))
+    stack = names.replay_stack("7e7e7e7e")
+    config = {**_example_config(), "Comment": ownership.mark(stack)}
+    with aws_stubs.stubbed_aws("eu-west-1") as aws:
+        v2 = Stubber(aws.target.client("apigatewayv2"))  # HTTP APIs: not among stubbing.SERVICES
+        aws.stubbers["apigatewayv2"] = v2
+        v2.activate()
+        _queue_replay_removal(aws, stack, config)
+        removed = replay.remove(aws.target, stack, progress=False)
+        aws.assert_done()
+        v2.deactivate()
+    rn = resource_names(stack, aws_stubs.ACCOUNT, "eu-west-1")
+    assert removed == ["distribution E2REPLAY", f"cache policy {stack}-policy-1", f"CloudFront function {stack}-fn-1",
+                       "REST API echo00001a", "REST API echo00002b", "HTTP API http0001", f"function {rn['function']}",
+                       f"role {rn['role']}"]
+    assert slept == [15]  # one poll: AWS's propagation is waited for
+    assert [w.distributions for w in deployments.read_ledger(ledger)] == [("E2REPLAY",)]  # and counted, on AWS
+
+
+# --- property: the replay forwards what the source forwards ---------------------------------------
+
+_REQUESTS = (
+    {"method": "GET", "path": "/api/data", "query": "since=2020-01-01&tag=a&tag=b",
+     "headers": {"Authorization": "Bearer t", "X-Api-Key": "k", "Cookie": "a=1; b=2", "Accept-Language": "fr"}},
+    {"method": "POST", "path": "/api/items", "query": "", "headers": {"Authorization": "Bearer t",
+                                                                     "Content-Type": "application/json"}},
+    {"method": "OPTIONS", "path": "/api/items/7", "query": "x=1", "headers": {"Origin": "https://app.example"}},
+)
+
+
+def _seen(config: dict[str, Any], policies: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    from runbook_lib import simulate
+
+    got = simulate(config, {"scheme": "https", **request, "headers": {"Host": "d1.cloudfront.net",
+                                                                        **request["headers"]}}, policies)
+    sent = dict(got.origin_request or {})
+    sent["headers"] = {k: v for k, v in (sent.get("headers") or {}).items() if k != "host"}  # the echo's own
+    return {"status": got.edge_status, "origin": got.origin_id, "request": sent}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules_configs())
+def test_the_replay_forwards_to_its_echo_what_the_source_forwards_to_the_api(
+        case: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    from runbook_lib import simulate
+
+    config, policies = case
+    if simulate(config, {"method": "GET", "scheme": "https", "path": "/", "query": "", "headers": {}},
+                policies).config_errors:
+        return
+    source = DistributionSource("generated", "saved", "-", config, {k: v for k, v in policies.items()
+                                                                    if k in ("cp-1", "orp-1")})
+    remap = _remap(_AWS, source)
+    replayed_config, _ = replay_config(source, remap, "r", "c")
+    _valid("CreateDistribution", {"DistributionConfig": replayed_config})
+    copies = {remap.policy_ids[k]: v for k, v in source.policies.items() if k in remap.policy_ids}
+    for request in _REQUESTS:
+        expected = _seen(config, source.policies, request)
+        assert expected["origin"] == "api"  # about the API behavior, not vacuous (most examples are accepted)
+        assert _seen(replayed_config, copies, request) == expected

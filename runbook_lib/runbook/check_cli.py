@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from typing import TextIO
 
-from runbook_lib.aws.target import ENDPOINT_ENV, Target, connect
+from runbook_lib.aws.target import connect
 from runbook_lib.errors import ConfigError
 from runbook_lib.runbook.run_folders import DEFAULT_KEEP
 
@@ -68,6 +65,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.probe_live and args.source:
         from runbook_lib.runbook import live_probe
         live_probe.require_distribution(args.source)
+        for path in args.probe_live:  # refused before anything is read, replayed or sent
+            live_probe.parse_path(path)
     profiles = args.profile or [""]
     replay = _replay_mode(args)
     if args.all:
@@ -75,14 +74,14 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                    for p in profiles]
         result = fleet.check_all(targets, args.requirements, tuple(args.api_origin))
     else:
-        from runbook_lib.runbook import lifecycle
+        from runbook_lib.runbook import lifecycle, replay_check
 
         target = None
         if args.source.startswith("distribution:"):
             target = connect(args.target, args.region, args.endpoint_url, profiles[0])
         # Progress bars (runbook.progress writes to stdout, for notebooks) go to stderr: stdout is the result.
         with (lifecycle.signals_interrupt(), contextlib.redirect_stdout(sys.stderr),
-              _replay_target(replay, args, target) as where):
+              replay_check.replay_target(replay, args.endpoint_url, target, progress=True) as where):
             result = checker.check(args.source, args.requirements, args.api_origin, target, replay=replay,
                                    replay_target=where, progress=replay != "none" and not args.json)
         if args.probe_live:
@@ -109,32 +108,3 @@ def _replay_mode(args: argparse.Namespace) -> str:
                               "one distribution with `check distribution:<ID> --replay local`).")
         return "none"
     return str(args.replay or ("local" if args.target == "local" else "none"))
-
-
-@contextlib.contextmanager
-def _replay_target(replay: str, args: argparse.Namespace, source_target: Target | None) -> Iterator[Target | None]:
-    """Where the replay runs: the local target the source is read from, the local AWS at --endpoint-url, or
-    one this run starts and stops (also on an error, Ctrl-C or SIGTERM)."""
-    if replay == "none":
-        yield None
-        return
-    if replay == "shadow":
-        if source_target is None or source_target.is_local:
-            raise ConfigError("--replay shadow builds a temporary copy in your AWS account: pass distribution:<ID> "
-                              "--target aws (or --replay local for the embedded local AWS).")
-        yield source_target
-        return
-    if source_target is not None and source_target.is_local:
-        yield source_target
-        return
-    endpoint = args.endpoint_url or os.environ.get(ENDPOINT_ENV, "")
-    if endpoint:
-        yield connect("local", endpoint_url=endpoint)
-        return
-    from runbook_lib.aws.local import LocalAWS
-
-    print("starting the local AWS (MiniStack) on 127.0.0.1 for the replay ...", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(prefix="runbook-replay-") as logs, LocalAWS(log_dir=logs) as aws:
-        print(f"local AWS ready at {aws.endpoint_url}", file=sys.stderr, flush=True)
-        yield connect("local", endpoint_url=aws.endpoint_url)
-    print("local AWS stopped", file=sys.stderr, flush=True)

@@ -21,10 +21,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +36,12 @@ import pandas as pd
 
 from runbook_lib.apigateway.routing import api_route
 from runbook_lib.aws import replay as replays
+from runbook_lib.aws.local import LocalAWS
 from runbook_lib.aws.replay import ROUTES_CATCH_ALL, ROUTES_SOURCE, Replay, ReplayedBehavior
-from runbook_lib.aws.target import Target
+from runbook_lib.aws.target import ENDPOINT_ENV, Target, connect
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.model import compiled_behaviors, match_behavior, simulate
-from runbook_lib.errors import ParameterError
+from runbook_lib.errors import ConfigError, LocalStackError, ParameterError
 from runbook_lib.runbook import deviations, probes, requirement_checks, requirements, results, verify
 from runbook_lib.runbook.check import CheckResult, DistributionCheck, model_config, sample_path
 from runbook_lib.runbook.expectations import Expectation
@@ -46,7 +50,7 @@ from runbook_lib.runbook.requirements import Verdict
 from runbook_lib.sources import ApiOrigin, DistributionSource, api_origins
 
 __all__ = ["BehaviorProbes", "Replayer", "api_prefix", "apply", "deviation_rows", "matrix_for", "observe",
-           "probe_replay", "relocate"]
+           "probe_replay", "relocate", "replay_target"]
 
 #: Builds a replay of a source on a target for the given API origin IDs, and removes it on leaving the block.
 Replayer = Callable[[Target, DistributionSource, list[str]], AbstractContextManager[Replay]]
@@ -306,16 +310,14 @@ def observe(result: DistributionCheck, source: DistributionSource, requirement_i
     origin_ids = [o.origin_id for o in api_origins(source, named_api_origins)]
     predicted = {b.path_pattern: [Verdict(r["id"], r["predicted"], r["evidence"], r["fix"]) for r in b.requirements]
                  for b in result.behaviors}
-    if progress:
-        where = ("in the account as a new, temporary distribution (deploying takes minutes)" if shadow
-                 else "on the local AWS")
-        print(f"replaying {source.name} {where} behind the echo API ...", file=sys.stderr, flush=True)
+    where = ("in the account as a new, temporary distribution (deploying takes minutes)" if shadow
+             else "on the local AWS")
+    _say(progress, f"replaying {source.name} {where} behind the echo API ...")
     with build(target, source, origin_ids) as replay:
         if shadow:  # said always: should this run be killed, the copy in the account is found by this name
             print(_shadow_line(replay, target), file=sys.stderr, flush=True)
         probed = probe_replay(target, replay, source, requirement_ids, predicted, progress)
-    if progress:
-        print(f"replay of {source.name} probed and removed", file=sys.stderr, flush=True)
+    _say(progress, f"replay of {source.name} probed and removed")
     apply(result, probed, replay)
 
 
@@ -342,3 +344,53 @@ def deviation_rows(result: CheckResult) -> list[dict[str, Any]]:
              "what MiniStack does": known[dev].title if dev in known else dev,
              "what it excuses": (known[dev].scope() if dev in known else "") or "(no probe check)"}
             for dev, places in where.items()]
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def replay_target(replay: str, endpoint_url: str = "", source_target: Target | None = None,
+                  progress: bool = False) -> Iterator[Target | None]:
+    """Where a replay runs. ``"shadow"``: the AWS target the source is read from. ``"local"``: the local target
+    the source is read from, the local AWS at ``endpoint_url`` (or ``$RUNBOOK_ENDPOINT_URL``, as ``make lab`` and
+    ``make report`` set it), or one started here and stopped when the block ends (also on an error, Ctrl-C or
+    SIGTERM). None for ``replay="none"``."""
+    if replay == "none":
+        yield None
+        return
+    if replay == "shadow":
+        if source_target is None or source_target.is_local:
+            raise ConfigError("--replay shadow builds a temporary copy in your AWS account: pass distribution:<ID> "
+                              "--target aws (or --replay local for the embedded local AWS).")
+        yield source_target
+        return
+    if source_target is not None and source_target.is_local:
+        _require_answering(source_target.endpoint_url or "")
+        yield source_target
+        return
+    endpoint = endpoint_url or os.environ.get(ENDPOINT_ENV, "")
+    if endpoint:
+        where = connect("local", endpoint_url=endpoint)
+        _require_answering(endpoint)
+        yield where
+        return
+    _say(progress, "starting the local AWS (MiniStack) on 127.0.0.1 for the replay ...")
+    with tempfile.TemporaryDirectory(prefix="runbook-replay-") as logs, LocalAWS(log_dir=logs) as aws:
+        _say(progress, f"local AWS ready at {aws.endpoint_url}")
+        yield connect("local", endpoint_url=aws.endpoint_url)
+    _say(progress, "local AWS stopped")
+
+
+def _require_answering(endpoint: str) -> None:
+    """One quick request, so a local AWS that is not running is one line now, not minutes of SDK retries later."""
+    import requests
+
+    try:
+        requests.get(endpoint, timeout=3)
+    except requests.RequestException as err:
+        raise LocalStackError(f"No local AWS answers at {endpoint} ({type(err).__name__}): the replay needs one. "
+                              "Start it with `python -m runbook_lib local-aws` and pass the endpoint_url it prints, "
+                              "or drop --endpoint-url and check starts its own.") from err

@@ -63,7 +63,9 @@ class Deployment:
     near_quota: bool = False
 
     def _repr_html_(self) -> str:
-        quota = f"<p><b>Quota{' WARNING' if self.near_quota else ''}</b>: {html.escape(self.quota)}</p>"
+        page = html.escape(variants.QUOTAS_PAGE)
+        text = html.escape(self.quota).replace(page, f'<a href="{page}">{page}</a>')
+        quota = f"<p><b>Quota{' WARNING' if self.near_quota else ''}</b>: {text}</p>"
         return quota + (str(reports.table(self.rows).to_html()) if self.rows else "<p>nothing to deploy</p>")
 
 
