@@ -150,3 +150,13 @@ def _distribution(config: dict[str, Any], domain: str) -> dict[str, Any]:
     from tests.stubbing import distribution
 
     return {**distribution("E2LIVE", config), "DomainName": domain}
+
+
+def test_a_distribution_without_an_api_origin_is_refused_before_a_request_is_sent(
+        sent: list[tuple[str, str]]) -> None:
+    [source] = load_source(str(SAVED))
+    for origin in source.config["Origins"]["Items"]:
+        origin["DomainName"] = "www.example.com"
+    with stubbed_aws("eu-west-1") as stub, pytest.raises(ConfigError, match="has no API origin.*--api-origin"):
+        live_probe.compare(stub.target, source, "d111111abcdef8.cloudfront.net", ["/api/items"])
+    assert sent == []
