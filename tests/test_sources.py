@@ -253,3 +253,21 @@ def test_api_origins_lambda_url_and_named() -> None:
     assert [o.kind for o in api_origins(source, ["site"])] == ["named", "execute-api"]
     with pytest.raises(SourceError, match="no such origin.*origins: site, api-origin"):
         api_origins(source, ["nope"])
+
+
+@pytest.mark.opt_in
+def test_the_cdk_fixture_is_what_its_app_synthesizes(tmp_path: Path) -> None:
+    # The template is real `cdk synth` output: the app kept beside it, synthesized again with the aws-cdk-lib that
+    # `make test` installs (RUNBOOK_CDK_PYTHON), gives the same template, resource for resource.
+    import os
+    import shutil
+    import subprocess
+
+    python = os.environ.get("RUNBOOK_CDK_PYTHON", "")
+    if not python or not shutil.which("node"):
+        pytest.skip("set RUNBOOK_CDK_PYTHON to a Python with aws-cdk-lib installed (make test does)")
+    shutil.copy(CDK_TEMPLATE.parent / "app.py", tmp_path / "app.py")
+    done = subprocess.run([python, "app.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    synthesized = json.loads((tmp_path / "cdk.out" / "RunbookCheckCdk.template.json").read_text())
+    assert synthesized == json.loads(CDK_TEMPLATE.read_text())
