@@ -403,3 +403,29 @@ def test_notebook_04_starts_its_own_local_aws_when_none_runs(tmp_path: Path, mon
                         kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
     data = json.loads((tmp_path / "check.json").read_text())
     assert data["replay"] == "local" and _by_id(data)["query-strings"]["observed"] is False
+
+
+def test_sigterm_during_a_replay_removes_it(local_target: Target, repo_root: Path) -> None:
+    """A CI timeout (SIGTERM) while the replay is built or probed: one line, exit 128+15, nothing of it left."""
+    import signal
+    import sys
+    import time
+
+    apis = local_target.client("apigateway")
+    before, before_apis = _distribution_ids(local_target), {a["id"] for a in apis.get_rest_apis()["items"]}
+    argv = [sys.executable, "-m", "runbook_lib", "check", str(LEGACY), "--replay", "local", "--endpoint-url",
+            local_target.endpoint_url or ""]
+    with subprocess.Popen(argv, cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stderr is not None
+        seen = ""
+        while "replaying" not in seen:  # the replay's build has started
+            line = proc.stderr.readline()
+            assert line, f"check ended before replaying: {seen}"
+            seen += line
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "interrupted by SIGTERM" in err and "Traceback" not in err
+    assert _distribution_ids(local_target) == before
+    assert {a["id"] for a in apis.get_rest_apis()["items"]} == before_apis  # the echo API went with it
