@@ -17,6 +17,7 @@ from runbook_lib.apigateway.routing import DOCS as API_DOCS
 from runbook_lib.apigateway.routing import api_route
 from runbook_lib.cloudfront.behaviors import items
 from runbook_lib.cloudfront.model import simulate
+from runbook_lib.runbook.requirements import VIEWER_HOST
 from runbook_lib.sources import ApiOrigin
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ __all__ = ["ROUTED_CODE", "Arrival", "arrival", "rewrites_path", "weigh"]
 
 #: The ``diagnose`` finding the API's routes decide.
 ROUTED_CODE = "api-prefix-vs-stage"
-#: A viewer's Host: the requests of :func:`arrival` are viewer requests to the distribution's own name.
-_VIEWER_HOST = "d111111abcdef8.cloudfront.net"
 
 
 @dataclass
@@ -50,7 +49,7 @@ def rewrites_path(raw: dict[str, Any]) -> bool:
 def arrival(config: dict[str, Any], policies: dict[str, Any] | None, origin: ApiOrigin, path: str) -> Arrival | None:
     """Where ``GET path`` arrives at the API behind ``origin``, and the API Gateway model's answer; None when
     CloudFront answers the viewer itself or forwards nothing (the forwarding model already says why)."""
-    request = {"method": "GET", "path": path, "headers": {"Host": _VIEWER_HOST}}
+    request = {"method": "GET", "path": path, "headers": {"Host": VIEWER_HOST}}
     result = simulate(config, request, policies or None)
     sent = (result.origin_request or {}).get("path")
     if result.origin_status is not None or sent is None:

@@ -29,7 +29,8 @@ from runbook_lib.cloudfront.policies import policy_name
 from runbook_lib.errors import ParameterError
 
 __all__ = [
-    "DEFAULTS", "METHODS", "SAMPLE_QUERY", "Verdict", "describe", "load", "parse", "predict", "settings_of",
+    "DEFAULTS", "METHODS", "SAMPLE_QUERY", "VIEWER_HOST", "Verdict", "describe", "load", "parse", "predict",
+    "settings_of",
 ]
 
 #: What every API behind ``/api/*`` needs unless told otherwise.
@@ -39,7 +40,8 @@ METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
 #: Repeated keys, percent-encoding and an empty value: what ``query-strings`` asks to arrive unchanged.
 SAMPLE_QUERY = "tag=a&tag=b&q=caf%C3%A9%20au%20lait&flag="
 _SAMPLE_AUTH = "Bearer runbook-requirement-example"  # a made-up credential for the model only
-_VIEWER_HOST = "d111111abcdef8.cloudfront.net"
+#: The viewer Host the models send with (an example CloudFront domain, as in AWS's docs).
+VIEWER_HOST = "d111111abcdef8.cloudfront.net"
 _NAMED = re.compile(r"^(header|cookie):([A-Za-z0-9!#$%&'*+.^_`|~-]+)$")
 
 _WHAT = {
@@ -162,7 +164,7 @@ def settings_of(b: Behavior, policies: dict[str, Any] | None = None) -> str:
 
 def _request(method: str, path: str, query: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
     req: dict[str, Any] = {"method": method, "scheme": "https", "path": path, "query": query,
-                           "headers": {"Host": _VIEWER_HOST, **(headers or {})}}
+                           "headers": {"Host": VIEWER_HOST, **(headers or {})}}
     if method in {"POST", "PUT", "PATCH"}:
         req["body"] = "{}"
     return req
