@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "ROUTES_CATCH_ALL", "ROUTES_LAMBDA_URL", "ROUTES_SOURCE", "Replay", "ReplayedBehavior", "build", "remove",
-    "replayed",
+    "ROUTES_CATCH_ALL", "ROUTES_LAMBDA_URL", "ROUTES_SOURCE", "Replay", "ReplayedBehavior", "build", "leftovers",
+    "remove", "remove_leftovers", "replayed",
 ]
 
 #: The echo API has the source API's routes and stages: a missing route answers as API Gateway would.
@@ -76,7 +76,7 @@ from runbook_lib.aws.replay_config import (  # noqa: E402
     used_function_arns,
 )
 from runbook_lib.aws.replay_echo import EchoPlan, plan_echo  # noqa: E402
-from runbook_lib.aws.stack import Stack, account_id, resource_names  # noqa: E402
+from runbook_lib.aws.stack import TAG_KEY, Stack, account_id, resource_names  # noqa: E402
 from runbook_lib.aws.target import Target  # noqa: E402
 from runbook_lib.errors import RunbookError, SourceError  # noqa: E402
 from runbook_lib.runbook import progress as progress_bar  # noqa: E402
@@ -213,6 +213,72 @@ def remove(target: Target, replay: Replay | str, progress: bool = True) -> list[
     else: the distribution (disabled, deployed, deleted), its policies and functions, echo APIs, Lambda, role."""
     stack = replay if isinstance(replay, str) else replay.stack_name
     return teardown.remove(target, stack, progress=progress, counted=not target.is_local, replay=True)
+
+
+@aws_errors
+def remove_leftovers(target: Target, progress: bool = True) -> tuple[list[str], list[str]]:
+    """Remove every replay :func:`leftovers` finds on ``target``, together (one deployment round); returns the
+    replay stacks and what was removed."""
+    found = leftovers(target)
+    return found, teardown.remove_all(target, found, progress=progress, counted=not target.is_local, replay=True)
+
+
+@aws_errors
+def leftovers(target: Target) -> list[str]:
+    """The stack names of every replay on ``target`` (one a killed run left), sorted: found only by the runbook's
+    own marks, the ``runbook:stack`` tag on distributions, REST/HTTP APIs, Lambda functions and IAM roles, and the
+    Comment :func:`ownership.mark` on policies and CloudFront Functions, with a replay stack's name."""
+    found = {*_tagged_distributions(target), *_tagged_apis(target), *_tagged_lambda_and_roles(target),
+             *_marked_by_comment(target)}
+    return sorted(s for s in found if s.startswith(names.REPLAY_PREFIX) and names.stack_name_problem(s) is None)
+
+
+def _tagged_distributions(target: Target) -> list[str]:
+    cf, found = target.client("cloudfront"), []
+    for page in cf.get_paginator("list_distributions").paginate():
+        for item in page["DistributionList"].get("Items", []) or []:
+            if str(item.get("Comment", "")).startswith(ownership.mark(names.REPLAY_PREFIX)):
+                tags = aws_call("cloudfront.ListTagsForResource", cf.list_tags_for_resource,
+                                Resource=item["ARN"])["Tags"].get("Items", []) or []
+                found += [t.get("Value", "") for t in tags if t["Key"] == TAG_KEY]
+    return found
+
+
+def _tagged_apis(target: Target) -> list[str]:
+    apig, v2 = target.client("apigateway"), target.client("apigatewayv2")
+    rest = [(a.get("tags") or {}).get(TAG_KEY, "") for page in apig.get_paginator("get_rest_apis").paginate()
+            for a in page.get("items", [])]
+    return rest + [(a.get("Tags") or {}).get(TAG_KEY, "") for page in v2.get_paginator("get_apis").paginate()
+                   for a in page.get("Items", [])]
+
+
+def _tagged_lambda_and_roles(target: Target) -> list[str]:
+    """Lambda functions and IAM roles named like a replay's (``stack.resource_names``), by their tag."""
+    lam, iam, found = target.client("lambda"), target.client("iam"), []
+    for page in lam.get_paginator("list_functions").paginate():
+        for fn in page.get("Functions", []):
+            if fn["FunctionName"].startswith(names.REPLAY_PREFIX):
+                tags = aws_call("lambda.ListTags", lam.list_tags, Resource=fn["FunctionArn"])["Tags"]
+                found.append(tags.get(TAG_KEY, ""))
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page.get("Roles", []):
+            if role["RoleName"].startswith(names.REPLAY_PREFIX):
+                tags = aws_call("iam.ListRoleTags", iam.list_role_tags, RoleName=role["RoleName"])["Tags"]
+                found += [t["Value"] for t in tags if t["Key"] == TAG_KEY]
+    return found
+
+
+def _marked_by_comment(target: Target) -> list[str]:
+    """Policies and CloudFront Functions whose Comment is exactly a replay stack's :func:`ownership.mark`."""
+    cf, comments = target.client("cloudfront"), []
+    for key, call in (("CachePolicy", cf.list_cache_policies),
+                      ("OriginRequestPolicy", cf.list_origin_request_policies)):
+        listed = aws_call(f"cloudfront.List{key}s", call, Type="custom")[f"{key}List"].get("Items", []) or []
+        comments += [str(i[key][f"{key}Config"].get("Comment", "")) for i in listed]
+    listed = aws_call("cloudfront.ListFunctions", cf.list_functions)["FunctionList"].get("Items", []) or []
+    comments += [str(f.get("FunctionConfig", {}).get("Comment", "")) for f in listed]
+    prefix = ownership.mark("")
+    return [c.removeprefix(prefix) for c in comments if c.startswith(ownership.mark(names.REPLAY_PREFIX))]
 
 
 @contextmanager

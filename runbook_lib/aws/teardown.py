@@ -15,6 +15,7 @@ from typing import Any
 from runbook_lib.aws import variants
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
 from runbook_lib.aws.distribution import wait_all_deployed
+from runbook_lib.aws.names import REPLAY_PREFIX
 from runbook_lib.aws.ownership import (
     delete_policy,
     find_api,
@@ -52,7 +53,8 @@ def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True
 
     ``replay``: the stacks are replays (``aws.replay``), which also own the policies and CloudFront Functions whose
     Comment is exactly ``runbook:stack=<stack>`` (found even when a crash left no distribution to record them on),
-    and any number of REST and HTTP APIs tagged with the stack.
+    and any number of REST and HTTP APIs tagged with the stack. A stack named ``names.REPLAY_PREFIX...`` is
+    removed as a replay whatever ``replay`` says (notebook 09 removes leftover replays with its own stacks).
     """
     stacks = list(dict.fromkeys(stack_names))
     account = account_id(target) if stacks else ""
@@ -71,8 +73,9 @@ def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True
         removed.append(f"distribution {dist_id}")
     for stack_name in stacks:
         removed += [r for kind, policy_id in policies[stack_name] if (r := delete_policy(target, kind, policy_id))]
-        removed += _teardown_marked(target, stack_name) if replay else []
-        removed += _remove_rest(target, stack_name, resource_names(stack_name, account, target.region), replay)
+        is_replay = replay or stack_name.startswith(REPLAY_PREFIX)  # so a replay goes with the others' round
+        removed += _teardown_marked(target, stack_name) if is_replay else []
+        removed += _remove_rest(target, stack_name, resource_names(stack_name, account, target.region), is_replay)
     return removed
 
 

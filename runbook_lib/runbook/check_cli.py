@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TextIO
 
-from runbook_lib.aws.target import connect
+from runbook_lib.aws.target import Target, connect
 from runbook_lib.errors import ConfigError
 from runbook_lib.runbook.run_folders import DEFAULT_KEEP
 
@@ -44,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with distribution:<ID>: send GET (or 'HEAD /path') for each PATH through the distribution "
                         "and straight to its API, side by side; exit 1 when the API answers a PATH (< 400) and "
                         "CloudFront does not (>= 400)")
+    p.add_argument("--remove-replays", action="store_true", help="instead of SOURCE: remove every replay a killed "
+                   "run left on --target (found by the runbook's tags and marks only) and list what was removed")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", help="keep this run in OUT/<UTC timestamp>/ (check.json, check.txt, config.json), "
                                  "point OUT/latest at it, append to OUT/history.jsonl and report what changed "
@@ -57,6 +59,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from runbook_lib.runbook import check as checker
     from runbook_lib.runbook import fleet, history, junit
 
+    if args.remove_replays:
+        if args.source or args.all:
+            raise ConfigError("--remove-replays takes no SOURCE or --all: `check --remove-replays --target local`.")
+        return _remove_replays(connect(args.target, args.region, args.endpoint_url, (args.profile or [""])[0]), out)
     if args.all == bool(args.source):
         raise ConfigError("check needs exactly one of SOURCE or --all (e.g. `check dist.json`, `check --all "
                           "--target aws`).")
@@ -98,6 +104,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.all:
             out.write(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fleet.counts(result).items()) + "\n")
     return 0 if result.ok else 1
+
+
+def _remove_replays(target: Target, out: TextIO) -> int:
+    from runbook_lib.aws import replay
+
+    stacks, removed = replay.remove_leftovers(target, progress=False)
+    out.write("".join(f"removed replay {s}\n" for s in stacks) + "".join(f"  removed {r}\n" for r in removed)
+              if stacks else "no replay left\n")
+    return 0
 
 
 def _replay_mode(args: argparse.Namespace) -> str:

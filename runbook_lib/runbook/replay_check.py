@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -323,11 +324,11 @@ def observe(result: DistributionCheck, source: DistributionSource, requirement_i
 
 def _shadow_line(replay: Replay, target: Target) -> str:
     profile = target.session.profile_name
-    where = f"'aws', {target.region!r}" + (f", profile={profile!r}" if profile and profile != "default" else "")
+    where = f"--target aws --region {shlex.quote(target.region)}" + (
+        f" --profile {shlex.quote(profile)}" if profile and profile != "default" else "")
     return (f"shadow replay {replay.stack_name}: distribution {replay.distribution_id} ({replay.domain}), everything "
             f"tagged runbook:stack={replay.stack_name}; removed when this check ends. Should the run be killed, "
-            f"remove it with: python -c \"from runbook_lib.aws import replay, target; "
-            f"replay.remove(target.connect({where}), {replay.stack_name!r})\"")
+            f"remove it with: python -m runbook_lib check --remove-replays {where}")
 
 
 def deviation_rows(result: CheckResult) -> list[dict[str, Any]]:
