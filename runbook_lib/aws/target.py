@@ -235,7 +235,8 @@ def connect(
             raise ParameterError(
                 "target='local' needs a running local AWS, and none was found. Open the notebooks with "
                 "`make lab` (it starts one), run everything with `make report`, or pass endpoint_url="
-                "'http://127.0.0.1:<port>' of a MiniStack you started."
+                "'http://127.0.0.1:<port>' (on the command line: --endpoint-url) of the local AWS that "
+                "`python -m runbook_lib local-aws` starts and prints."
             )
         _require_loopback(endpoint)
         session = boto3.session.Session(
