@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from runbook_lib.aws.calls import aws_call, aws_errors, get_or_none
-from runbook_lib.aws.stack import TAG_KEY
+from runbook_lib.aws.stack import TAG_KEY, mark
 from runbook_lib.aws.target import Target
 from runbook_lib.errors import ProvisioningError
 
@@ -69,7 +69,7 @@ def policy_tag(kind: PolicyKind, policy_id: str) -> dict[str, str]:
 def find_distribution(target: Target, stack_name: str) -> dict[str, Any] | None:
     """The summary of the distribution tagged ``runbook:stack=<stack_name>`` (with that comment), or None."""
     cf = target.client("cloudfront")
-    comment = f"{TAG_KEY}={stack_name}"
+    comment = mark(stack_name)
     for page in cf.get_paginator("list_distributions").paginate():
         for item in page["DistributionList"].get("Items", []) or []:
             if item.get("Comment") != comment:
@@ -94,12 +94,6 @@ def find_http_apis(target: Target, stack_name: str) -> list[str]:
     v2 = target.client("apigatewayv2")
     return [str(api["ApiId"]) for page in v2.get_paginator("get_apis").paginate()
             for api in page.get("Items", []) if (api.get("Tags") or {}).get(TAG_KEY) == stack_name]
-
-
-def mark(stack_name: str) -> str:
-    """The Comment that records ``stack_name`` as the owner of what takes no tags (a replay's policies and
-    CloudFront Functions), so that a stack whose distribution was never created still finds them."""
-    return f"{TAG_KEY}={stack_name}"
 
 
 @aws_errors

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from runbook_lib.aws import names, presets, provision, variants
 from runbook_lib.aws.calls import aws_call, aws_failure, get_or_none
 from runbook_lib.aws.provision import TAG_KEY
+from runbook_lib.aws.stack import mark
 from runbook_lib.aws.target import Target
 from runbook_lib.aws.teardown import remove_all
 from runbook_lib.errors import ParameterError, ProvisioningError
@@ -335,7 +336,7 @@ def _publish_function(target: Target, stack_name: str) -> str:
     """Create (or update) and publish the strip-/api function; returns its ARN."""
     cf = target.client("cloudfront")
     name = function_name(stack_name)
-    config = {"Comment": f"{TAG_KEY}={stack_name}: strip /api before the API origin",
+    config = {"Comment": f"{mark(stack_name)}: strip /api before the API origin",
               "Runtime": "cloudfront-js-2.0"}
     code = _FUNCTION_CODE.encode()
     etag = _function_etag(target, name)

@@ -12,7 +12,7 @@ from runbook_lib.aws.calls import aws_call
 from runbook_lib.aws.names import LIMITS, bucket_name, fit
 from runbook_lib.aws.target import Target
 
-__all__ = ["STAGE", "TAG_KEY", "Stack", "account_id", "resource_names", "save"]
+__all__ = ["STAGE", "TAG_KEY", "Stack", "account_id", "mark", "resource_names", "save"]
 
 TAG_KEY = "runbook:stack"
 STAGE = "prod"
@@ -44,6 +44,13 @@ class Stack:
         return [{"field": k, "value": v} for k, v in self.to_dict().items()]
 
 
+def mark(stack_name: str) -> str:
+    """The Comment that records ``stack_name`` as the owner: of its distribution (with the tag), and of what takes
+    no tags (a replay's policies and CloudFront Functions), so a stack whose distribution was never created still
+    finds them."""
+    return f"{TAG_KEY}={stack_name}"
+
+
 def resource_names(stack_name: str, account: str, region: str) -> dict[str, str]:
     """The name of each resource of ``stack_name``, each within AWS's limit for its kind (:mod:`names`)."""
     return {
@@ -53,7 +60,7 @@ def resource_names(stack_name: str, account: str, region: str) -> dict[str, str]
         "bucket": bucket_name(stack_name, account, region),
         "oac": fit(stack_name, "-oac", LIMITS["oac"]),
         "cache_policy": fit(stack_name, f"-{presets.CUSTOM_CACHE_POLICY_SUFFIX}", LIMITS["policy"]),
-        "comment": f"{TAG_KEY}={stack_name}",
+        "comment": mark(stack_name),
     }
 
 

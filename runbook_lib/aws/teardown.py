@@ -25,7 +25,7 @@ from runbook_lib.aws.ownership import (
     marked_policies,
     owned_policies,
 )
-from runbook_lib.aws.stack import TAG_KEY, account_id, resource_names
+from runbook_lib.aws.stack import TAG_KEY, account_id, mark, resource_names
 from runbook_lib.aws.target import Target
 
 __all__ = ["remove", "remove_all"]
@@ -61,13 +61,14 @@ def remove_all(target: Target, stack_names: Sequence[str], progress: bool = True
     found = {s: _distributions(target, s) for s in stacks}
     policies = {s: owned_policies(target, found[s][0]) if found[s] and _is_own(found[s][0], s) else []
                 for s in stacks}
-    dists = [d for s in stacks for d in found[s]]
-    etags = {str(d["Id"]): _disable(target, str(d["Id"])) for d in dists}
-    if dists:
-        wait_all_deployed(target, list(etags), progress=progress, counted=counted)
+    dist_ids = [str(d["Id"]) for s in stacks for d in found[s]]
+    for dist_id in dist_ids:
+        _disable(target, dist_id)
+    if dist_ids:
+        wait_all_deployed(target, dist_ids, progress=progress, counted=counted)
     cf = target.client("cloudfront")
     removed: list[str] = []
-    for dist_id in etags:
+    for dist_id in dist_ids:
         etag = cf.get_distribution(Id=dist_id)["ETag"]
         aws_call("cloudfront.DeleteDistribution", cf.delete_distribution, Id=dist_id, IfMatch=etag)
         removed.append(f"distribution {dist_id}")
@@ -86,18 +87,17 @@ def _distributions(target: Target, stack_name: str) -> list[dict[str, Any]]:
 
 
 def _is_own(dist: dict[str, Any], stack_name: str) -> bool:
-    return bool(dist.get("Comment") == f"{TAG_KEY}={stack_name}")
+    return bool(dist.get("Comment") == mark(stack_name))
 
 
-def _disable(target: Target, dist_id: str) -> str:
-    """Disable the distribution (an IfMatch update) unless it already is; no wait. Its ETag."""
+def _disable(target: Target, dist_id: str) -> None:
+    """Disable the distribution (an IfMatch update) unless it already is; no wait."""
     cf = target.client("cloudfront")
     current = aws_call("cloudfront.GetDistributionConfig", cf.get_distribution_config, Id=dist_id)
-    if not current["DistributionConfig"]["Enabled"]:
-        return str(current["ETag"])
-    cfg = {**current["DistributionConfig"], "Enabled": False}
-    return str(aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist_id,
-                        IfMatch=current["ETag"], DistributionConfig=cfg)["ETag"])
+    if current["DistributionConfig"]["Enabled"]:
+        cfg = {**current["DistributionConfig"], "Enabled": False}
+        aws_call("cloudfront.UpdateDistribution", cf.update_distribution, Id=dist_id, IfMatch=current["ETag"],
+                 DistributionConfig=cfg)
 
 
 def _remove_rest(target: Target, stack_name: str, names: dict[str, str], replay: bool) -> list[str]:

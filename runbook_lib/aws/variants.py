@@ -20,7 +20,7 @@ from typing import Any
 from runbook_lib.aws.calls import aws_call, aws_errors
 from runbook_lib.aws.distribution import differs
 from runbook_lib.aws.ownership import tag_list
-from runbook_lib.aws.stack import TAG_KEY
+from runbook_lib.aws.stack import TAG_KEY, mark
 from runbook_lib.aws.target import Target
 from runbook_lib.cloudfront.docs import cloudfront_guide
 
@@ -37,7 +37,7 @@ _NEAR = 0.8
 
 def comment(stack_name: str, variant: str) -> str:
     """The Comment marker of variant ``variant`` of ``stack_name``."""
-    return f"{TAG_KEY}={stack_name} variant={variant}"
+    return f"{mark(stack_name)} variant={variant}"
 
 
 def _tags(cf: Any, arn: str) -> dict[str, str]:
