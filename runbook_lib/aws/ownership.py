@@ -29,11 +29,13 @@ __all__ = [
     "find_api",
     "find_distribution",
     "find_http_apis",
+    "function_comments",
     "mark",
     "marked_functions",
     "marked_policies",
     "owned_policies",
     "parent_of",
+    "policy_comments",
     "policy_tag",
     "record_policy",
     "tag_dict",
@@ -96,27 +98,35 @@ def find_http_apis(target: Target, stack_name: str) -> list[str]:
             for api in page.get("Items", []) if (api.get("Tags") or {}).get(TAG_KEY) == stack_name]
 
 
-@aws_errors
-def marked_policies(target: Target, stack_name: str) -> list[tuple[PolicyKind, str]]:
-    """(kind, ID) of each custom cache / origin request policy whose Comment is exactly :func:`mark`."""
+def policy_comments(target: Target) -> list[tuple[PolicyKind, str, str]]:
+    """(kind, ID, Comment) of every custom cache and origin request policy on the target."""
     cf = target.client("cloudfront")
-    found: list[tuple[PolicyKind, str]] = []
+    found: list[tuple[PolicyKind, str, str]] = []
     for kind, call, key in (("cache", cf.list_cache_policies, "CachePolicy"),
                             ("origin-request", cf.list_origin_request_policies, "OriginRequestPolicy")):
         listed = aws_call(f"cloudfront.List{key}s", call, Type="custom")[f"{key}List"].get("Items", []) or []
-        found += [(kind, str(i[key]["Id"])) for i in listed  # type: ignore[misc]
-                  if i[key][f"{key}Config"].get("Comment") == mark(stack_name)]
+        found += [(kind, str(i[key]["Id"]), str(i[key][f"{key}Config"].get("Comment", "")))  # type: ignore[misc]
+                  for i in listed]
     return found
+
+
+def function_comments(target: Target) -> dict[str, str]:
+    """Name → Comment of every CloudFront Function on the target (listed once per stage; each name once)."""
+    cf = target.client("cloudfront")
+    listed = aws_call("cloudfront.ListFunctions", cf.list_functions)["FunctionList"].get("Items", []) or []
+    return {str(f["Name"]): str(f.get("FunctionConfig", {}).get("Comment", "")) for f in listed}
+
+
+@aws_errors
+def marked_policies(target: Target, stack_name: str) -> list[tuple[PolicyKind, str]]:
+    """(kind, ID) of each custom cache / origin request policy whose Comment is exactly :func:`mark`."""
+    return [(kind, pid) for kind, pid, comment in policy_comments(target) if comment == mark(stack_name)]
 
 
 @aws_errors
 def marked_functions(target: Target, stack_name: str) -> list[str]:
     """The names of the CloudFront Functions whose Comment is exactly :func:`mark`."""
-    cf = target.client("cloudfront")
-    listed = aws_call("cloudfront.ListFunctions", cf.list_functions)["FunctionList"].get("Items", []) or []
-    # Listed once per stage (DEVELOPMENT and LIVE); the name once.
-    return list(dict.fromkeys(str(f["Name"]) for f in listed
-                              if f.get("FunctionConfig", {}).get("Comment") == mark(stack_name)))
+    return [name for name, comment in function_comments(target).items() if comment == mark(stack_name)]
 
 
 def find_api(target: Target, stack_name: str) -> str | None:

@@ -270,13 +270,8 @@ def _tagged_lambda_and_roles(target: Target) -> list[str]:
 
 def _marked_by_comment(target: Target) -> list[str]:
     """Policies and CloudFront Functions whose Comment is exactly a replay stack's :func:`ownership.mark`."""
-    cf, comments = target.client("cloudfront"), []
-    for key, call in (("CachePolicy", cf.list_cache_policies),
-                      ("OriginRequestPolicy", cf.list_origin_request_policies)):
-        listed = aws_call(f"cloudfront.List{key}s", call, Type="custom")[f"{key}List"].get("Items", []) or []
-        comments += [str(i[key][f"{key}Config"].get("Comment", "")) for i in listed]
-    listed = aws_call("cloudfront.ListFunctions", cf.list_functions)["FunctionList"].get("Items", []) or []
-    comments += [str(f.get("FunctionConfig", {}).get("Comment", "")) for f in listed]
+    comments = [c for _, _, c in ownership.policy_comments(target)]
+    comments += ownership.function_comments(target).values()
     prefix = ownership.mark("")
     return [c.removeprefix(prefix) for c in comments if c.startswith(ownership.mark(names.REPLAY_PREFIX))]
 
