@@ -157,18 +157,24 @@ def _fixed(primary: dict[str, Any]) -> dict[str, Any]:
     return plan.fixed_config
 
 
-def test_staging_path_copies_tests_with_the_header_promotes_and_removes_everything(
-        aws: aws_stubs.StubbedAws) -> None:
-    primary, log = _config(), []
-    staged = {**primary, "Staging": True, "CallerReference": "copy"}
-    seen: list[tuple[str, dict[str, str], Any]] = []
-    _through_the_probes(aws, primary, staged)
+def _promote(aws: aws_stubs.StubbedAws, primary: dict[str, Any], staged: dict[str, Any]) -> None:
+    """The promote step: the staging copy read, the primary read with its policy, UpdateDistributionWithStagingConfig
+    with both ETags, the primary deployed."""
     _stage(aws, staged, "S3", marker=False)
     _get_config(aws, PRIMARY, {**primary, "ContinuousDeploymentPolicyId": POLICY}, "P3")
     aws.ok("cloudfront", "UpdateDistributionWithStagingConfig",
            {"Distribution": _dist(PRIMARY, primary), "ETag": "P4"},
            {"Id": PRIMARY, "StagingDistributionId": STAGING, "IfMatch": "P3, S3+"})
     _deployed(aws, PRIMARY, primary)
+
+
+def test_staging_path_copies_tests_with_the_header_promotes_and_removes_everything(
+        aws: aws_stubs.StubbedAws) -> None:
+    primary, log = _config(), []
+    staged = {**primary, "Staging": True, "CallerReference": "copy"}
+    seen: list[tuple[str, dict[str, str], Any]] = []
+    _through_the_probes(aws, primary, staged)
+    _promote(aws, primary, staged)
     _clean_up(aws, primary, staged)
 
     def check(domain: str, headers: dict[str, str], marker: Any) -> list[str]:
@@ -313,12 +319,7 @@ def test_apply_on_aws_goes_through_staging_and_promotes_only_what_reached_stagin
     _get_config(aws, PRIMARY, primary, "P1")
     _through_the_probes(aws, primary, staged)
     if marked:
-        _stage(aws, staged, "S3", marker=False)
-        _get_config(aws, PRIMARY, {**primary, "ContinuousDeploymentPolicyId": POLICY}, "P3")
-        aws.ok("cloudfront", "UpdateDistributionWithStagingConfig",
-               {"Distribution": _dist(PRIMARY, primary), "ETag": "P4"},
-               {"Id": PRIMARY, "StagingDistributionId": STAGING, "IfMatch": "P3, S3+"})
-        _deployed(aws, PRIMARY, primary)
+        _promote(aws, primary, staged)
     _clean_up(aws, primary, staged)
     if marked:
         _deployed(aws, PRIMARY, primary)  # the domain for the probes without the header
